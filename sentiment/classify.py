@@ -1,0 +1,297 @@
+"""Stance classification: a scikit-learn estimator trained on a topic's examples.
+
+Stance is not sentiment ("They are furious. Excellent." approves of the event), so
+VADER's scores are features here, not the answer: the model learns the
+topic's language from word and character n-grams, with VADER's four scores
+beside them. VADER is an English lexicon; on other languages its scores
+reflect only emoji, punctuation and the odd shared word, and we compute them
+the same way for every post so the feature means one thing everywhere.
+
+>>> texts = ["great news, real guarantees", "what a sham, empty paper",
+...          "great step for security", "empty words, sham summit"] * 3
+>>> model = StanceClassifier().fit(texts, ["pro", "con", "pro", "con"] * 3)
+>>> model.predict(["a sham"]).tolist()
+['con']
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from .errors import InputError, ModelError
+from .models import Post
+
+__all__ = [
+    "VaderScores",
+    "StanceClassifier",
+    "Prediction",
+    "load_examples",
+    "topic_model",
+    "predict_posts",
+]
+
+log = logging.getLogger(__name__)
+
+
+class VaderScores(TransformerMixin, BaseEstimator):
+    """VADER's ``neg``, ``neu``, ``pos`` and ``compound`` scores of each text.
+
+    Stateless: ``fit`` learns nothing. The analyzer is built on first use and
+    kept out of pickles' parameters.
+    """
+
+    def fit(self, X: Iterable[str], y: Any = None) -> VaderScores:
+        return self
+
+    def transform(self, X: Iterable[str]) -> np.ndarray:
+        analyzer = _vader()
+        rows = []
+        for text in X:
+            s = analyzer.polarity_scores(text)
+            rows.append((s["neg"], s["neu"], s["pos"], s["compound"]))
+        return np.asarray(rows, dtype=float).reshape(-1, 4)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        return np.asarray(["vader_neg", "vader_neu", "vader_pos", "vader_compound"], dtype=object)
+
+
+_ANALYZER = None
+
+
+def _vader() -> Any:
+    global _ANALYZER
+    if _ANALYZER is None:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        _ANALYZER = SentimentIntensityAnalyzer()
+    return _ANALYZER
+
+
+class StanceClassifier(ClassifierMixin, BaseEstimator):
+    """Word and character n-grams plus VADER scores, into a logistic regression.
+
+    Labels are whatever ``y`` holds (a topic's group ids); nothing here knows
+    the shipped topic. Parameters are only stored by ``__init__``; ``fit``
+    builds ``pipeline_`` and sets ``classes_``.
+    """
+
+    def __init__(
+        self,
+        *,
+        C: float = 8.0,
+        word_ngram_range: tuple[int, int] = (1, 2),
+        char_ngram_range: tuple[int, int] = (2, 5),
+        vader: bool = True,
+        vader_weight: float = 1.0,
+        class_weight: str | None = "balanced",
+    ) -> None:
+        self.C = C
+        self.word_ngram_range = word_ngram_range
+        self.char_ngram_range = char_ngram_range
+        self.vader = vader
+        self.vader_weight = vader_weight
+        self.class_weight = class_weight
+
+    def _features(self) -> FeatureUnion:
+        parts: list[tuple[str, Any]] = [
+            ("words", TfidfVectorizer(ngram_range=self.word_ngram_range, sublinear_tf=True, min_df=1)),
+            (
+                "chars",
+                TfidfVectorizer(analyzer="char_wb", ngram_range=self.char_ngram_range, sublinear_tf=True, min_df=2),
+            ),
+        ]
+        weights = {"words": 1.0, "chars": 1.0}
+        if self.vader:
+            parts.append(("vader", VaderScores()))
+            weights["vader"] = self.vader_weight
+        return FeatureUnion(parts, transformer_weights=weights)
+
+    def fit(self, X: Sequence[str], y: Sequence[Any]) -> StanceClassifier:
+        texts = _texts(X)
+        labels = np.asarray(y)
+        if len(texts) != len(labels):
+            raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
+        if len(set(labels.tolist())) < 2:
+            raise ValueError("need examples of at least two labels to train")
+        self.pipeline_ = Pipeline(
+            [
+                ("features", self._features()),
+                ("model", LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=3000)),
+            ]
+        ).fit(texts, labels)
+        self.classes_ = self.pipeline_.classes_
+        return self
+
+    def predict_proba(self, X: Sequence[str]) -> np.ndarray:
+        check_is_fitted(self, "pipeline_")
+        return self.pipeline_.predict_proba(_texts(X))
+
+    def predict(self, X: Sequence[str]) -> np.ndarray:
+        check_is_fitted(self, "pipeline_")
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def _texts(X: Any) -> list[str]:
+    if isinstance(X, str):
+        raise ValueError("expected a list of texts, got one string")
+    return [str(x) for x in X]
+
+
+# -- labeled examples --------------------------------------------------------
+
+@dataclass(frozen=True)
+class Examples:
+    """Labeled texts for training or evaluation."""
+
+    texts: list[str]
+    labels: list[str]
+    langs: list[str | None]
+
+
+def load_examples(path: str | Path, allowed_labels: Iterable[str] | None = None) -> Examples:
+    """Read a CSV or TSV with ``text`` and ``label`` columns (``lang`` optional)."""
+    path = Path(path)
+    allowed = set(allowed_labels) if allowed_labels is not None else None
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            head = handle.readline()
+            handle.seek(0)
+            delimiter = "\t" if "\t" in head and "," not in head else ","
+            reader = csv.DictReader(handle, delimiter=delimiter)
+            fields = [f.strip().lower() for f in reader.fieldnames or []]
+            for column in ("text", "label"):
+                if column not in fields:
+                    raise InputError(path, f"no {column!r} column (columns found: {', '.join(fields) or 'none'})", 1)
+            reader.fieldnames = fields
+            texts, labels, langs = [], [], []
+            for row in reader:
+                text, label = (row.get("text") or "").strip(), (row.get("label") or "").strip()
+                if not text or not label:
+                    raise InputError(path, "empty text or label", reader.line_num)
+                if allowed is not None and label not in allowed:
+                    raise InputError(
+                        path, f"label {label!r} is not one of the topic's groups ({', '.join(sorted(allowed))})",
+                        reader.line_num,
+                    )
+                texts.append(text)
+                labels.append(label)
+                langs.append((row.get("lang") or "").strip() or None)
+    except OSError as exc:
+        raise InputError(path, exc.strerror or str(exc)) from None
+    except UnicodeDecodeError:
+        raise InputError(path, "invalid UTF-8") from None
+    if not texts:
+        raise InputError(path, "no labeled examples")
+    return Examples(texts, labels, langs)
+
+
+# -- the topic's model, cached -------------------------------------------------
+
+def _cache_dir() -> Path:
+    if os.environ.get("SENTIMENT_CACHE_DIR"):
+        return Path(os.environ["SENTIMENT_CACHE_DIR"])
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("sentiment"))
+
+
+def _model_key(examples_path: Path) -> str:
+    import sklearn
+    import vaderSentiment
+
+    from . import __version__
+
+    digest = hashlib.sha256()
+    digest.update(examples_path.read_bytes())
+    # The code that builds the model and the libraries that run it: a change
+    # to any of them makes the cached model stale.
+    digest.update(Path(__file__).read_bytes())
+    for part in (__version__, sklearn.__version__, np.__version__, getattr(vaderSentiment, "__version__", "")):
+        digest.update(part.encode())
+    return digest.hexdigest()[:24]
+
+
+def topic_model(topic: Any, *, cache: bool = True) -> StanceClassifier:
+    """The stance model of a topic, trained on its examples (cached by content hash)."""
+    import joblib
+
+    if topic.examples is None or not topic.examples.is_file():
+        raise ModelError(f"topic {topic.name!r} has no labeled examples file to train on")
+    key = _model_key(topic.examples)
+    path = _cache_dir() / f"{topic.name}-{key}.joblib"
+    if cache and path.is_file():
+        try:
+            model = joblib.load(path)
+            log.info("loaded cached model %s", path)
+            return model
+        except Exception as exc:  # a truncated or foreign file is rebuilt, not trusted
+            log.warning("ignoring unreadable cached model %s: %s", path, exc)
+    examples = load_examples(topic.examples, topic.group_ids)
+    log.info("training the %s model on %d examples", topic.name, len(examples.texts))
+    model = StanceClassifier().fit(examples.texts, examples.labels)
+    if cache:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".tmp{os.getpid()}")
+            joblib.dump(model, tmp)
+            os.replace(tmp, path)
+        except OSError as exc:
+            log.warning("could not cache the model in %s: %s", path.parent, exc)
+    return model
+
+
+# -- applying a model ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Prediction:
+    """The group of one post and the model's probability for every group."""
+
+    id: str
+    label: str
+    confidence: float
+    probabilities: dict[str, float]
+
+
+def predict_posts(
+    model: StanceClassifier,
+    posts: Iterable[Post],
+    *,
+    batch_size: int = 2000,
+    progress: Callable[[int], None] | None = None,
+) -> Iterable[tuple[Post, Prediction]]:
+    """Yield each post with its prediction, in batches so memory stays flat."""
+    check_is_fitted(model, "pipeline_")
+    classes = [str(c) for c in model.classes_]
+    batch: list[Post] = []
+
+    def run(batch: list[Post]) -> Iterable[tuple[Post, Prediction]]:
+        probs = model.predict_proba([p.text for p in batch])
+        for post, row in zip(batch, probs):
+            best = int(np.argmax(row))
+            yield post, Prediction(
+                post.id, classes[best], float(row[best]), {c: float(v) for c, v in zip(classes, row)}
+            )
+        if progress:
+            progress(len(batch))
+
+    for post in posts:
+        batch.append(post)
+        if len(batch) >= batch_size:
+            yield from run(batch)
+            batch = []
+    if batch:
+        yield from run(batch)

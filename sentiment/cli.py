@@ -1,0 +1,225 @@
+"""The `sentiment` command: a thin layer over the library.
+
+Each command parses its options, calls one library function and turns a
+library error into a one-line message and exit code 1 (usage errors exit 2).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import RecordError, SentimentError
+
+log = logging.getLogger("sentiment")
+
+STORE_OPTION = click.option(
+    "--store", type=click.Path(dir_okay=False, path_type=Path), envvar="SENTIMENT_STORE", show_envvar=True,
+    default=Path("data") / "sentiment.sqlite", show_default=True, help="The SQLite post store.",
+)
+TOPIC_OPTION = click.option(
+    "--topic", default=None, envvar="SENTIMENT_TOPIC", show_envvar=True,
+    help="Topic name (a folder under ./data/topics or a shipped topic) or a topic folder path. "
+    "Default: the shipped paris_declaration topic.",
+)
+
+
+class UtcTime(click.ParamType):
+    """An ISO 8601 time with a timezone ('2026-01-06T00:00:00Z'); naive times are refused."""
+
+    name = "TIME"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        from .normalize import parse_time
+
+        try:
+            return parse_time(value, "time")
+        except RecordError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def _progress(ctx: click.Context) -> Any:
+    """A progress-bar factory for the library, or None when quiet."""
+    if ctx.find_root().obj.get("quiet"):
+        return None
+    from tqdm import tqdm
+
+    def factory(desc: str, total: int | None, unit: str) -> Any:
+        scale = unit == "B"
+        # tqdm hides itself when stderr is not a terminal (cron, CI, pipes).
+        return tqdm(desc=desc, total=total, unit=unit, unit_scale=scale, unit_divisor=1024 if scale else 1000,
+                    leave=False, disable=None, file=sys.stderr)
+
+    return factory
+
+
+def _say(ctx: click.Context, message: str) -> None:
+    if not ctx.find_root().obj.get("quiet"):
+        click.echo(message)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sentiment")
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    """What people on X say about an event: import or collect posts, classify
+    their stance, and report each group's share with evidence."""
+    ctx.obj = {"quiet": quiet}
+    level = logging.ERROR if quiet else [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
+
+
+def _fail_on_library_error(func: Any) -> Any:
+    """Turn a library error into click's one-line error and exit code 1."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SentimentError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+@main.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@STORE_OPTION
+@TOPIC_OPTION
+@click.option("--strict", is_flag=True, help="Fail the whole file on any unusable post instead of skipping it.")
+@click.pass_context
+@_fail_on_library_error
+def import_command(ctx: click.Context, files: tuple[Path, ...], store: Path, topic: str | None, strict: bool) -> None:
+    """Import posts from files: X API v2 pages (JSON/JSONL), twarc2 JSONL, flat JSONL or CSV.
+
+    The format is detected from the content. Each file is imported in one
+    transaction: a file that cannot be read changes nothing. Unusable posts
+    are skipped and counted (or fail the file with --strict).
+    """
+    from .pipeline import import_files
+    from .store import Store
+    from .topic import load_topic
+
+    topic_obj = load_topic(topic)
+    with Store(store) as db:
+        for result in import_files(db, files, topic=topic_obj, strict=strict, progress=_progress(ctx)):
+            path = result.path
+            for rejection in result.rejections[:10]:
+                where = f"{path}, line {rejection.line}" if rejection.line else str(path)
+                click.echo(f"warning: {where}: skipped: {rejection.problem}", err=True)
+            if result.rejected > 10:
+                click.echo(f"warning: {path}: {result.rejected - 10} more posts skipped", err=True)
+            dup = f", {result.duplicates_in_file} repeated ids in the file" if result.duplicates_in_file else ""
+            _say(ctx, f"{path} ({result.format}): {result.new} new, {result.updated} updated, "
+                      f"{result.unchanged} unchanged, {result.rejected} rejected{dup}")
+
+
+@main.command("export")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Destination file, .jsonl or .csv.")
+@click.option("--since", type=UtcTime(), help="Only posts at or after this time (ISO 8601 with timezone).")
+@click.option("--until", type=UtcTime(), help="Only posts before this time.")
+@click.option("--topic", default=None, help="Only posts gathered for this topic (default: all posts).")
+@STORE_OPTION
+@click.pass_context
+@_fail_on_library_error
+def export_command(ctx: click.Context, output: Path, since: datetime | None, until: datetime | None,
+                   topic: str | None, store: Path) -> None:
+    """Write every stored post once, with its id, to a .jsonl or .csv file."""
+    from .pipeline import export_posts
+    from .store import Store
+
+    with Store(store) as db:
+        n = export_posts(db, output, topic=topic, since=since, until=until)
+    _say(ctx, f"exported {n} posts to {output}")
+
+
+@main.command("classify")
+@click.argument("input", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Destination CSV: id,label,confidence,p_<group>...")
+@TOPIC_OPTION
+@click.pass_context
+@_fail_on_library_error
+def classify_command(ctx: click.Context, input: Path, output: Path, topic: str | None) -> None:
+    """Classify the posts of any importable file (without storing them)."""
+    from .pipeline import classify_file
+
+    n, rejected = classify_file(input, output, topic=topic, progress=_progress(ctx))
+    for rejection in rejected[:10]:
+        click.echo(f"warning: {input}, line {rejection.line}: skipped: {rejection.problem}", err=True)
+    _say(ctx, f"classified {n} posts into {output}" + (f" ({len(rejected)} skipped)" if rejected else ""))
+
+
+@main.command("report")
+@click.option("--since", type=UtcTime(), help="Window start (ISO 8601 with timezone); default: the topic's.")
+@click.option("--until", type=UtcTime(), help="Window end (exclusive); default: the topic's.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
+              show_default=True, help="Folder under which the dated report folder is written.")
+@TOPIC_OPTION
+@STORE_OPTION
+@click.pass_context
+@_fail_on_library_error
+def report_command(ctx: click.Context, since: datetime | None, until: datetime | None, out_dir: Path,
+                   topic: str | None, store: Path) -> None:
+    """Classify the stored posts of the window and write a report folder."""
+    from .pipeline import report
+    from .store import Store
+    from .topic import load_topic
+
+    topic_obj = load_topic(topic)
+    with Store(store) as db:
+        folder = report(db, topic_obj, since=since, until=until, out_dir=out_dir, progress=_progress(ctx))
+    _say(ctx, f"report written to {folder}")
+
+
+@main.command("run")
+@click.option("--input", "inputs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Import these files instead of the topic's sample corpus (repeatable).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
+              show_default=True, help="Folder under which the dated report folder is written.")
+@TOPIC_OPTION
+@STORE_OPTION
+@click.pass_context
+@_fail_on_library_error
+def run_command(ctx: click.Context, inputs: tuple[Path, ...], out_dir: Path, topic: str | None, store: Path) -> None:
+    """The main job: import posts, classify them and write a report.
+
+    With no --input it imports the topic's shipped sample corpus, so it runs
+    offline with no X account.
+    """
+    from .pipeline import run
+
+    result = run(topic=topic, store=store, inputs=inputs or None, out_dir=out_dir, progress=_progress(ctx))
+    for imp in result.imports:
+        _say(ctx, f"imported {imp.path}: {imp.new} new, {imp.updated} updated, {imp.unchanged} unchanged, "
+                  f"{imp.rejected} rejected")
+    _say(ctx, f"classified {result.n_posts} posts; report written to {result.report}")
+    for name in ("proportions.png", "report.pdf", "posts.csv", "summary.json"):
+        _say(ctx, f"  {result.report / name}")
+
+
+@main.command("topics")
+@click.pass_context
+@_fail_on_library_error
+def topics_command(ctx: click.Context) -> None:
+    """List the topics that --topic can name, and where they live."""
+    from .topic import available_topics
+
+    for name, folder in available_topics().items():
+        click.echo(f"{name}\t{folder}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

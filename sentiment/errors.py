@@ -1,0 +1,50 @@
+"""The exception hierarchy of `sentiment`.
+
+Every error the library raises on purpose derives from :class:`SentimentError`,
+so a caller (the CLI, a notebook, a scheduler) can catch one type at its edge
+and show the one-line message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "SentimentError",
+    "InputError",
+    "RecordError",
+    "StoreError",
+    "TopicError",
+    "ModelError",
+]
+
+
+class SentimentError(Exception):
+    """Base class of every error `sentiment` raises on purpose."""
+
+
+class RecordError(SentimentError, ValueError):
+    """One post-shaped object cannot be turned into a post (no text, bad id, naive time...)."""
+
+
+class InputError(SentimentError, ValueError):
+    """An input file cannot be read; names the file and, where known, the line."""
+
+    def __init__(self, path: str | Path, problem: str, line: int | None = None) -> None:
+        self.path = str(path)
+        self.line = line
+        self.problem = problem
+        where = f"{self.path}, line {line}" if line is not None else self.path
+        super().__init__(f"{where}: {problem}")
+
+
+class StoreError(SentimentError):
+    """The post store cannot be opened, migrated or written."""
+
+
+class TopicError(SentimentError):
+    """A topic folder is missing or its topic.toml is invalid."""
+
+
+class ModelError(SentimentError):
+    """A stance model cannot be trained, loaded or applied."""

@@ -1,0 +1,330 @@
+"""Importers: posts from files users already have, format detected from content.
+
+Accepted, whatever the file is called:
+
+* X API v2 response pages, as saved by any client: one JSON document (a page
+  or a list of pages) or JSON Lines with one page per line;
+* twarc2 output (JSON Lines, one API page per line, with ``__twarc`` metadata);
+* flat JSON Lines, one post per line with at least ``id`` and ``text``
+  (optional ``created_at``, ``lang``, ``author_username``, ``author_id``,
+  metrics such as ``like_count``), and API post objects one per line
+  (``twarc2 flatten`` output);
+* CSV (or TSV) with a header holding at least ``id`` and ``text`` and the
+  same optional columns.
+
+A file that cannot be parsed (malformed JSON, invalid UTF-8, no ``text``
+column, a PDF...) fails as a whole with an :class:`InputError` naming the
+file and line, and the store is left as it was. A single post that is
+unusable (no text, an id that is not an X id, a time without a timezone) is
+*rejected*: skipped and counted, with its line and reason in
+:attr:`ImportResult.rejections`; ``strict=True`` makes any rejection fail the
+whole file instead.
+"""
+
+from __future__ import annotations
+
+import csv
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from .errors import InputError, RecordError
+from .models import Post
+from .normalize import MAX_TEXT_CHARS, is_page, iter_page_posts, normalize_post, page_errors
+from .store import Store, UpsertCounts
+
+__all__ = ["ImportResult", "Rejection", "read_posts", "import_file", "import_files", "detect_format"]
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int], None]
+_BATCH = 1000
+_MAX_REJECTIONS_KEPT = 50
+# A CSV field longer than this is a broken file (an unclosed quote swallowing
+# the rest), not a post: posts are at most MAX_TEXT_CHARS long.
+_CSV_FIELD_LIMIT = 10 * MAX_TEXT_CHARS
+_BINARY_SIGNATURES = {
+    b"%PDF": "a PDF document",
+    b"PK\x03\x04": "a ZIP archive (an Excel or OpenDocument file?)",
+    b"PAR1": "a Parquet file",
+    b"\x1f\x8b": "a gzip archive",
+    b"SQLite format 3": "a SQLite database",
+    b"\x89PNG": "a PNG image",
+}
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A post that was skipped: where it was and why."""
+
+    line: int | None
+    problem: str
+
+
+@dataclass
+class ImportResult:
+    """What importing one file did."""
+
+    path: str
+    format: str
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    duplicates_in_file: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+
+    @property
+    def read(self) -> int:
+        return self.new + self.updated + self.unchanged
+
+
+class _Reader:
+    """Streams a file's lines as text, failing clearly on bytes that are not UTF-8."""
+
+    def __init__(self, path: Path, handle: IO[bytes], progress: Progress | None) -> None:
+        self.path = path
+        self.handle = handle
+        self.progress = progress
+
+    def lines(self) -> Iterator[tuple[int, str]]:
+        for number, raw in enumerate(self.handle, start=1):
+            if self.progress:
+                self.progress(len(raw))
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            try:
+                yield number, raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(self.path, f"invalid UTF-8 at byte {exc.start + 1} of the line", number) from None
+
+
+def _sniff(path: Path, head: bytes) -> None:
+    for signature, what in _BINARY_SIGNATURES.items():
+        if head.startswith(signature):
+            raise InputError(path, f"this is {what}, not posts; import reads JSON, JSON Lines or CSV")
+    if b"\x00" in head:
+        raise InputError(path, "this is a binary file, not posts; import reads JSON, JSON Lines or CSV")
+    if not head.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise InputError(path, "the file is empty")
+
+
+def detect_format(path: str | Path) -> str:
+    """Name the format of a file from its content (``api-json``, ``api-jsonl``,
+    ``twarc2-jsonl``, ``posts-jsonl``, ``csv`` or ``tsv``) without importing it."""
+    fmt = "?"
+    for fmt, _ in _records(Path(path), None, sniff_only=True):
+        break
+    return fmt
+
+
+def _first_content_line(lines: Iterable[tuple[int, str]]) -> tuple[int, str] | None:
+    for number, line in lines:
+        if line.strip():
+            return number, line
+    return None
+
+
+def _records(path: Path, progress: Progress | None, sniff_only: bool = False) -> Iterator[tuple[str, Any]]:
+    """Yield ``(format, item)``: items are ``("page", line, obj)`` or ``("post", line, obj)``
+    or ``("reject", line, problem)``."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise InputError(path, exc.strerror or str(exc)) from None
+    with handle:
+        _sniff(path, handle.read(8192))
+        handle.seek(0)
+        reader = _Reader(path, handle, progress)
+        first = _first_content_line(reader.lines())
+        if first is None:
+            raise InputError(path, "the file is empty")
+        handle.seek(0)
+        stripped = first[1].lstrip("\ufeff").strip()
+        if stripped.startswith(("{", "[")):
+            try:
+                single = json.loads(stripped)
+            except json.JSONDecodeError:
+                single = None
+            if isinstance(single, dict):
+                yield from _jsonl_records(path, reader, sniff_only)
+            else:
+                yield from _json_document(path, handle, sniff_only, progress)
+        else:
+            yield from _csv_records(path, reader, stripped, sniff_only)
+
+
+def _jsonl_records(path: Path, reader: _Reader, sniff_only: bool) -> Iterator[tuple[str, Any]]:
+    fmt = None
+    for number, line in reader.lines():
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(path, f"malformed JSON: {exc.msg} (column {exc.colno})", number) from None
+        if fmt is None:
+            fmt = "twarc2-jsonl" if isinstance(obj, dict) and "__twarc" in obj else (
+                "api-jsonl" if is_page(obj) else "posts-jsonl"
+            )
+            if sniff_only:
+                yield fmt, None
+                return
+        yield fmt, ("page" if is_page(obj) else "post", number, obj)
+
+
+def _json_document(path: Path, handle: IO[bytes], sniff_only: bool, progress: Progress | None) -> Iterator[tuple[str, Any]]:
+    data = handle.read()
+    if progress:
+        progress(len(data))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, "invalid UTF-8", data.count(b"\n", 0, exc.start) + 1) from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"malformed JSON: {exc.msg} (column {exc.colno})", exc.lineno) from None
+    items = doc if isinstance(doc, list) else [doc]
+    if sniff_only:
+        yield "api-json", None
+        return
+    for item in items:
+        yield "api-json", ("page" if is_page(item) else "post", None, item)
+
+
+def _csv_records(path: Path, reader: _Reader, header: str, sniff_only: bool) -> Iterator[tuple[str, Any]]:
+    delimiter = "\t" if "\t" in header and "," not in header else ","
+    fmt = "tsv" if delimiter == "\t" else "csv"
+    numbered = reader.lines()
+    # csv counts physical lines itself (quoted fields may span lines).
+    text_lines = (line for _, line in numbered)
+    csv.field_size_limit(_CSV_FIELD_LIMIT)
+    rows = csv.reader(text_lines, delimiter=delimiter)
+    try:
+        names = [name.strip().lower() for name in next(rows)]
+    except csv.Error as exc:
+        raise InputError(path, f"bad CSV header: {exc}", 1) from None
+    missing = [col for col in ("id", "text") if col not in names]
+    if missing:
+        found = ", ".join(n for n in names if n)[:200] or "none"
+        raise InputError(
+            path,
+            f"CSV has no {' or '.join(repr(c) for c in missing)} column (columns found: {found}); "
+            "a CSV needs a header row with at least id and text",
+            1,
+        )
+    if sniff_only:
+        yield fmt, None
+        return
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InputError(path, f"bad CSV: {exc} (an unclosed quote?)", rows.line_num) from None
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) > len(names):
+            yield fmt, ("reject", rows.line_num, f"{len(row)} fields but the header has {len(names)}")
+            continue
+        yield fmt, ("post", rows.line_num, {k: v for k, v in zip(names, row) if k and v != ""})
+
+
+def read_posts(path: str | Path, *, progress: Progress | None = None) -> Iterator[tuple[int | None, Post | Rejection]]:
+    """Yield ``(line, Post)`` for every good post of a file and ``(line, Rejection)``
+    for every unusable one, in file order. Raises :class:`InputError` if the file
+    itself cannot be read. ``line`` is None for single JSON documents."""
+    for _, (kind, line, obj) in _records(Path(path), progress):
+        if kind == "reject":
+            yield line, Rejection(line, obj)
+        elif kind == "page":
+            for error in page_errors(obj):
+                log.warning("%s%s: the API reported an error: %s", path, f":{line}" if line else "",
+                            error.get("detail") or error.get("title") or error)
+            for index, item, users in iter_page_posts(obj):
+                try:
+                    yield line, normalize_post(item, users)
+                except RecordError as exc:
+                    yield line, Rejection(line, f"post {index + 1} of the page: {exc}")
+        else:
+            try:
+                yield line, normalize_post(obj)
+            except RecordError as exc:
+                yield line, Rejection(line, str(exc))
+
+
+def import_file(
+    store: Store,
+    path: str | Path,
+    *,
+    topic: str | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import one file into ``store`` in one transaction (all or nothing).
+
+    >>> import tempfile, os
+    >>> f = tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False)
+    >>> _ = f.write("id,text\\n1,hello\\n"); f.close()
+    >>> with Store(":memory:") as s:
+    ...     import_file(s, f.name).new
+    1
+    >>> os.unlink(f.name)
+    """
+    path = Path(path)
+    result = ImportResult(path=str(path), format=detect_format(path))
+    seen: set[int] = set()
+    batch: list[Post] = []
+
+    def flush() -> None:
+        result_counts = store.upsert(batch, topic=topic, source_id=source_id)
+        totals.__iadd__(result_counts)
+        batch.clear()
+
+    totals = UpsertCounts()
+    with store.transaction():
+        source_id = store.add_source("file", str(path.resolve()), result.format)
+        for line, item in read_posts(path, progress=progress):
+            if isinstance(item, Rejection):
+                if strict:
+                    raise InputError(path, item.problem, line)
+                result.rejected += 1
+                if len(result.rejections) < _MAX_REJECTIONS_KEPT:
+                    result.rejections.append(item)
+                continue
+            key = int(item.id)
+            if key in seen:
+                # The same id twice in one file: the later copy wins (it usually
+                # carries newer metrics) and the post is still counted once.
+                result.duplicates_in_file += 1
+                flush()
+                store.upsert([item], topic=topic, source_id=source_id)
+                continue
+            seen.add(key)
+            batch.append(item)
+            if len(batch) >= _BATCH:
+                flush()
+        flush()
+        result.new, result.updated, result.unchanged = totals.new, totals.updated, totals.unchanged
+        store.finish_source(source_id, totals, result.rejected)
+    return result
+
+
+def import_files(
+    store: Store,
+    paths: Iterable[str | Path],
+    *,
+    topic: str | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> list[ImportResult]:
+    """Import several files, each in its own transaction; stops at the first bad file."""
+    return [import_file(store, p, topic=topic, strict=strict, progress=progress) for p in paths]
+
+

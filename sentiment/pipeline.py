@@ -1,0 +1,249 @@
+"""The main jobs, each a plain function: run, report, classify a file, export.
+
+These compose the stages (import, classify, summarise, report). They print
+nothing; long steps report through an optional ``progress`` factory, called
+as ``progress(description, total, unit)`` and returning an object with
+``update(n)`` and ``close()`` (a ``tqdm`` bar fits; the CLI passes one).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from .classify import StanceClassifier, predict_posts, topic_model
+from .errors import InputError, SentimentError
+from .importers import ImportResult, Rejection, import_file, read_posts
+from .models import Post
+from .report import write_report
+from .store import Store
+from .topic import Topic, load_topic
+
+__all__ = ["run", "report", "import_files", "classify_file", "export_posts", "load_gold", "RunResult"]
+
+
+class Bar(Protocol):
+    def update(self, n: int) -> Any: ...
+    def close(self) -> Any: ...
+
+
+ProgressFactory = Callable[[str, "int | None", str], Bar]
+
+
+@dataclass
+class RunResult:
+    """What :func:`run` did: the imports and the report folder it wrote."""
+
+    report: Path
+    n_posts: int
+    imports: list[ImportResult] = field(default_factory=list)
+
+
+@contextmanager
+def _stage(progress: ProgressFactory | None, desc: str, total: int | None, unit: str) -> Iterator[Callable[[int], Any] | None]:
+    """One long step: yields the progress update function (None when quiet) and closes the bar."""
+    if progress is None:
+        yield None
+        return
+    bar = progress(desc, total, unit)
+    try:
+        yield bar.update
+    finally:
+        bar.close()
+
+
+def load_gold(path: str | Path) -> dict[str, str]:
+    """Gold labels of posts: a CSV with ``id`` and ``label`` columns."""
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            if not {"id", "label"} <= set(reader.fieldnames or []):
+                raise InputError(path, "gold labels need 'id' and 'label' columns", 1)
+            return {row["id"].strip(): row["label"].strip() for row in reader}
+    except OSError as exc:
+        raise InputError(path, exc.strerror or str(exc)) from None
+
+
+def _model_info(topic: Topic, model: StanceClassifier) -> str:
+    return f"Model: StanceClassifier(C={model.C}) trained on {topic.examples.name if topic.examples else 'a given file'}."
+
+
+def report(
+    store: Store,
+    topic: Topic,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    out_dir: str | Path = "reports",
+    model: StanceClassifier | None = None,
+    progress: ProgressFactory | None = None,
+) -> Path:
+    """Classify the stored posts of a topic in ``[since, until)`` and write a report.
+
+    The window defaults to the topic's. Returns the report folder.
+    """
+    start, end = since or topic.start, until or topic.end
+    if end <= start:
+        raise SentimentError(f"the window is empty: --until ({end.isoformat()}) is not after --since ({start.isoformat()})")
+    model = model or topic_model(topic)
+    gold = load_gold(topic.sample_labels) if topic.sample_labels and topic.sample_labels.is_file() else None
+    with _stage(progress, "classifying", store.count(topic.name, start, end), "posts") as update:
+        predictions = predict_posts(model, store.posts(topic.name, start, end), progress=update)
+        return write_report(out_dir, topic, predictions, start=start, end=end, gold=gold,
+                            model_info=_model_info(topic, model))
+
+
+def import_files(
+    store: Store,
+    paths: Iterable[str | Path],
+    *,
+    topic: Topic | None = None,
+    strict: bool = False,
+    progress: ProgressFactory | None = None,
+) -> Iterator[ImportResult]:
+    """Import files one by one (each all or nothing), yielding each file's result."""
+    for path in paths:
+        size = os.path.getsize(path) if os.path.isfile(path) else None
+        with _stage(progress, f"importing {Path(path).name}", size, "B") as update:
+            yield import_file(store, path, topic=topic.name if topic else None, strict=strict, progress=update)
+
+
+def run(
+    *,
+    topic: str | Path | Topic | None = None,
+    store: str | Path | None = None,
+    inputs: Iterable[str | Path] | None = None,
+    out_dir: str | Path = "reports",
+    progress: ProgressFactory | None = None,
+) -> RunResult:
+    """The main job: import posts, classify them and write a report.
+
+    With no ``inputs`` it imports the topic's shipped sample corpus, so it
+    works offline with no X account. Importing is an upsert: running it again
+    stores nothing twice.
+    """
+    topic = topic if isinstance(topic, Topic) else load_topic(topic)
+    paths = list(inputs) if inputs else []
+    if not paths:
+        if topic.sample is None or not topic.sample.is_file():
+            raise SentimentError(f"topic {topic.name!r} ships no sample corpus; give files to import")
+        paths = [topic.sample]
+    with Store(store) as db:
+        imports = list(import_files(db, paths, topic=topic, progress=progress))
+        folder = report(db, topic, out_dir=out_dir, progress=progress)
+        n_posts = db.count(topic.name, topic.start, topic.end)
+    return RunResult(folder, n_posts, imports)
+
+
+def _atomic_writer(output: Path) -> tuple[Path, Callable[[], None]]:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(f".{output.name}.tmp{os.getpid()}")
+    return tmp, lambda: os.replace(tmp, output)
+
+
+def classify_file(
+    input: str | Path,
+    output: str | Path,
+    *,
+    topic: str | Path | Topic | None = None,
+    model: StanceClassifier | None = None,
+    progress: ProgressFactory | None = None,
+) -> tuple[int, list[Rejection]]:
+    """Classify every post of an importable file into ``output`` (CSV).
+
+    Columns: ``id,label,confidence`` and ``p_<group>`` for each group. Returns
+    the number of posts written and the rejected records.
+    """
+    topic = topic if isinstance(topic, Topic) else load_topic(topic)
+    model = model or topic_model(topic)
+    classes = [str(c) for c in model.classes_]
+    output = Path(output)
+    rejected: list[Rejection] = []
+
+    def posts() -> Iterator[Post]:
+        for _, item in read_posts(input):
+            if isinstance(item, Rejection):
+                rejected.append(item)
+            else:
+                yield item
+
+    tmp, commit = _atomic_writer(output)
+    n = 0
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["id", "label", "confidence", *[f"p_{c}" for c in classes]])
+            with _stage(progress, "classifying", None, "posts") as update:
+                for post, pred in predict_posts(model, posts(), progress=update):
+                    writer.writerow([post.id, pred.label, f"{pred.confidence:.4f}",
+                                     *[f"{pred.probabilities[c]:.4f}" for c in classes]])
+                    n += 1
+        commit()
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return n, rejected
+
+
+#: Fields of an exported post, in order; the same names import reads back.
+EXPORT_FIELDS = [
+    "id", "created_at", "lang", "author_id", "author_username", "author_name", "author_followers",
+    "conversation_id", "is_reply", "is_repost", "is_quote",
+    "like_count", "repost_count", "reply_count", "quote_count", "impression_count", "text",
+]
+
+
+def _export_record(post: Post) -> dict[str, Any]:
+    record = asdict(post)
+    record.pop("raw")
+    record["created_at"] = post.created_at.isoformat().replace("+00:00", "Z") if post.created_at else None
+    return {k: record[k] for k in EXPORT_FIELDS}
+
+
+def export_posts(
+    store: Store,
+    output: str | Path,
+    *,
+    topic: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """Write every stored post (of a topic and window) once to ``.jsonl`` or ``.csv``.
+
+    The file is written beside its destination and renamed into place, so a
+    failed export never leaves a half file. Returns the number of posts.
+    """
+    output = Path(output)
+    suffix = output.suffix.lower()
+    if suffix not in (".jsonl", ".csv"):
+        raise SentimentError(f"{output}: export writes .jsonl or .csv, not {suffix or 'a file without suffix'}")
+    tmp, commit = _atomic_writer(output)
+    n = 0
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, EXPORT_FIELDS) if suffix == ".csv" else None
+            if writer:
+                writer.writeheader()
+            for post in store.posts(topic, since, until):
+                record = _export_record(post)
+                if writer:
+                    writer.writerow({k: ("" if v is None else str(v).lower() if isinstance(v, bool) else v)
+                                     for k, v in record.items()})
+                else:
+                    handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                n += 1
+        commit()
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return n
+
+

@@ -1,0 +1,230 @@
+"""Reports: charts as functions returning figures, and one function that writes files.
+
+A report is a folder: ``proportions.png``, ``report.pdf``, ``posts.csv`` and
+``summary.json``. It is written into a hidden temporary folder beside its
+final place and renamed into place only when complete, so a failed run never
+leaves half a report behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # reports are files; never open a window (also on headless servers)
+
+from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from .classify import Prediction  # noqa: E402
+from .models import METRIC_FIELDS, Post  # noqa: E402
+from .summarize import Summary, summarize  # noqa: E402
+from .topic import Topic  # noqa: E402
+
+__all__ = ["proportions_chart", "write_report", "Evaluation", "post_columns"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The classifier's agreement with gold labels on the report's own posts."""
+
+    n: int
+    accuracy: float
+    macro_f1: float
+
+
+def _window_text(start: datetime, end: datetime) -> str:
+    fmt = "%d %b %Y %H:%M"
+    return f"{start.strftime(fmt)} – {end.strftime(fmt)} UTC"
+
+
+def proportions_chart(summary: Summary, topic: Topic, start: datetime, end: datetime) -> Figure:
+    """Horizontal bars of each group's share with its 95% interval and raw count."""
+    fig = Figure(figsize=(8, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    groups = list(topic.groups)
+    names = [g.name for g in groups][::-1]
+    shares = [summary.groups[g.id].share * 100 for g in groups][::-1]
+    lows = [max(0.0, s - summary.groups[g.id].ci[0] * 100) for g, s in zip(groups[::-1], shares)]
+    highs = [max(0.0, summary.groups[g.id].ci[1] * 100 - s) for g, s in zip(groups[::-1], shares)]
+    ax.barh(names, shares, color=[g.color for g in groups][::-1], xerr=[lows, highs], capsize=6,
+            error_kw={"elinewidth": 1.5, "ecolor": "#222222"})
+    for y, g in enumerate(groups[::-1]):
+        gs = summary.groups[g.id]
+        ax.text(gs.ci[1] * 100 + 1.5, y, f"{gs.share:.0%}  (n={gs.n:,})", va="center", fontsize=12)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("share of posts (%), with 95% interval", fontsize=11)
+    ax.tick_params(labelsize=12)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title(f"{topic.title}\n{_window_text(start, end)} · {summary.n_posts:,} posts", fontsize=12, loc="left")
+    if summary.n_posts == 0:
+        ax.text(50, 1, "No posts in this window", ha="center", va="center", fontsize=16, color="#444444")
+    return fig
+
+
+def _text_page(title: str, lines: list[str]) -> Figure:
+    fig = Figure(figsize=(8.27, 11.69))  # A4 portrait
+    fig.text(0.08, 0.94, title, fontsize=18, weight="bold", va="top")
+    fig.text(0.08, 0.89, "\n".join(lines), fontsize=10.5, va="top", linespacing=1.6, wrap=True)
+    return fig
+
+
+def post_columns(group_ids: Iterable[str]) -> list[str]:
+    """Columns of ``posts.csv``: classify's output, then the post's own fields."""
+    return [
+        "id", "label", "confidence", *[f"p_{g}" for g in group_ids],
+        "created_at", "lang", "author_username", "is_reply", "is_repost", "is_quote", *METRIC_FIELDS, "text",
+    ]
+
+
+def _post_row(post: Post, pred: Prediction, group_ids: list[str]) -> list[Any]:
+    return [
+        post.id, pred.label, f"{pred.confidence:.4f}", *[f"{pred.probabilities.get(g, 0.0):.4f}" for g in group_ids],
+        post.created_at.isoformat().replace("+00:00", "Z") if post.created_at else "",
+        post.lang or "", post.author_username or "", int(post.is_reply), int(post.is_repost), int(post.is_quote),
+        *["" if getattr(post, m) is None else getattr(post, m) for m in METRIC_FIELDS], post.text,
+    ]
+
+
+def _final_folder(out_dir: Path, now: datetime) -> Path:
+    stamp = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
+    folder, n = out_dir / stamp, 2
+    while folder.exists():
+        folder, n = out_dir / f"{stamp}-{n}", n + 1
+    return folder
+
+
+def write_report(
+    out_dir: str | Path,
+    topic: Topic,
+    predictions: Iterable[tuple[Post, Prediction]],
+    *,
+    start: datetime,
+    end: datetime,
+    gold: dict[str, str] | None = None,
+    model_info: str = "",
+    now: datetime | None = None,
+) -> Path:
+    """Write a dated report folder under ``out_dir`` and return its path.
+
+    ``predictions`` is streamed once: posts go to ``posts.csv`` as they come.
+    Where ``gold`` labels are known for some posts, the report states the
+    classifier's accuracy on them.
+    """
+    from sklearn.metrics import accuracy_score, f1_score
+
+    from . import __version__
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    now = now or datetime.now(timezone.utc)
+    tmp = out_dir / f".tmp-{now.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    tmp.mkdir()
+    try:
+        group_ids = topic.group_ids
+        labels: list[str] = []
+        y_true: list[str] = []
+        y_pred: list[str] = []
+        with (tmp / "posts.csv").open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(post_columns(group_ids))
+            for post, pred in predictions:
+                writer.writerow(_post_row(post, pred, group_ids))
+                labels.append(pred.label)
+                if gold and post.id in gold:
+                    y_true.append(gold[post.id])
+                    y_pred.append(pred.label)
+        summary = summarize(labels, group_ids)
+        evaluation = None
+        if y_true:
+            evaluation = Evaluation(
+                len(y_true),
+                float(accuracy_score(y_true, y_pred)),
+                float(f1_score(y_true, y_pred, labels=group_ids, average="macro", zero_division=0)),
+            )
+        chart = proportions_chart(summary, topic, start, end)
+        chart.savefig(tmp / "proportions.png", dpi=150)
+        doc = _summary_json(topic, summary, start, end, evaluation, now, model_info)
+        (tmp / "summary.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        _write_pdf(tmp / "report.pdf", topic, summary, chart, start, end, evaluation, model_info, now, __version__)
+        final = _final_folder(out_dir, now)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.info("report written to %s", final)
+    return final
+
+
+def _summary_json(
+    topic: Topic, summary: Summary, start: datetime, end: datetime, evaluation: Evaluation | None,
+    now: datetime, model_info: str,
+) -> dict[str, Any]:
+    iso = lambda t: t.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")  # noqa: E731
+    return {
+        "topic": topic.name,
+        "title": topic.title,
+        "generated_at": iso(now),
+        "n_posts": summary.n_posts,
+        "window": {"start": iso(start), "end": iso(end)},
+        "groups": {
+            g.id: {
+                "name": g.name,
+                "share": summary.groups[g.id].share,
+                "n": summary.groups[g.id].n,
+                "ci": list(summary.groups[g.id].ci),
+            }
+            for g in topic.groups
+        },
+        "model": model_info,
+        "evaluation": None if evaluation is None else {
+            "n_labeled": evaluation.n, "accuracy": evaluation.accuracy, "macro_f1": evaluation.macro_f1,
+        },
+    }
+
+
+def _write_pdf(
+    path: Path, topic: Topic, summary: Summary, chart: Figure, start: datetime, end: datetime,
+    evaluation: Evaluation | None, model_info: str, now: datetime, version: str,
+) -> None:
+    cover = [topic.description, "", f"Window: {_window_text(start, end)}", f"Posts analysed: {summary.n_posts:,}", ""]
+    if summary.n_posts == 0:
+        cover.append("No posts were found in this window, so there are no shares to report.")
+    for g in topic.groups:
+        gs = summary.groups[g.id]
+        cover.append(f"{g.name}: {gs.share:.1%} of posts (n={gs.n:,}; 95% interval {gs.ci[0]:.1%}–{gs.ci[1]:.1%})")
+        cover.append(f"    {g.description}")
+    methods = [
+        "Each post is classified by a stance model: word and character n-grams and",
+        "VADER sentiment scores, into a logistic regression trained on the topic's",
+        "labeled examples. " + model_info,
+        "",
+        "Shares are the fraction of posts the model puts in each group. The 95%",
+        "intervals are Wilson score intervals for the sampling of posts; they do not",
+        "yet include the classifier's own error.",
+        "",
+    ]
+    if evaluation is not None:
+        methods.append(
+            f"Accuracy on the {evaluation.n:,} posts of this report with gold labels: "
+            f"{evaluation.accuracy:.1%} (macro-F1 {evaluation.macro_f1:.2f})."
+        )
+    methods.append(f"Generated {now.strftime('%Y-%m-%d %H:%M UTC')} by sentiment {version}.")
+    metadata = {"Title": f"{topic.title}: what people say", "Subject": topic.name, "Creator": f"sentiment {version}",
+                "CreationDate": now}
+    with PdfPages(path, metadata=metadata) as pdf:
+        pdf.savefig(_text_page(topic.title, cover))
+        pdf.savefig(chart)
+        pdf.savefig(_text_page("Methods", methods))

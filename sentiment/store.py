@@ -1,0 +1,299 @@
+"""The post store: one embedded SQLite file, upserted by post id.
+
+The store keeps every post once (upsert by id), the raw JSON it came from
+beside the normalized fields, which topics it was gathered for, and where it
+came from. The schema is versioned with ``PRAGMA user_version``: opening an
+older file migrates it in a transaction; a file from a newer `sentiment` is
+refused rather than damaged.
+
+>>> with Store(":memory:") as store:
+...     store.upsert([Post(id="1", text="hello")], topic="demo").new
+1
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import astuple, dataclass, fields
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .errors import StoreError
+from .models import Post
+
+__all__ = ["Store", "UpsertCounts", "default_store_path", "SCHEMA_VERSION"]
+
+log = logging.getLogger(__name__)
+
+_POST_COLUMNS = [f.name for f in fields(Post) if f.name not in ("id", "created_at")]
+
+
+def default_store_path() -> Path:
+    """``$SENTIMENT_STORE``, else ``data/sentiment.sqlite`` under the current folder."""
+    return Path(os.environ.get("SENTIMENT_STORE") or Path("data") / "sentiment.sqlite")
+
+
+def _v1(db: sqlite3.Connection) -> None:
+    db.execute(
+        """CREATE TABLE posts (
+            id INTEGER PRIMARY KEY,
+            created_ms INTEGER,
+            text TEXT NOT NULL,
+            lang TEXT,
+            author_id TEXT,
+            author_username TEXT,
+            author_name TEXT,
+            author_followers INTEGER,
+            conversation_id TEXT,
+            is_reply INTEGER NOT NULL DEFAULT 0,
+            is_repost INTEGER NOT NULL DEFAULT 0,
+            is_quote INTEGER NOT NULL DEFAULT 0,
+            like_count INTEGER,
+            repost_count INTEGER,
+            reply_count INTEGER,
+            quote_count INTEGER,
+            impression_count INTEGER,
+            raw TEXT,
+            content_hash TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_updated TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE post_topics (
+            post_id INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+            topic TEXT NOT NULL,
+            PRIMARY KEY (post_id, topic)
+        ) WITHOUT ROWID"""
+    )
+
+
+def _v2(db: sqlite3.Connection) -> None:
+    # Provenance of every import or collection, and a time index for window queries.
+    db.execute(
+        """CREATE TABLE sources (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            location TEXT NOT NULL,
+            format TEXT,
+            retrieved_at TEXT NOT NULL,
+            tool_version TEXT NOT NULL,
+            n_new INTEGER NOT NULL DEFAULT 0,
+            n_updated INTEGER NOT NULL DEFAULT 0,
+            n_rejected INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+    db.execute("ALTER TABLE posts ADD COLUMN source_id INTEGER REFERENCES sources(id)")
+    db.execute("CREATE INDEX posts_created ON posts(created_ms)")
+
+
+#: Migrations in order; the schema version of a file is how many have run.
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass
+class UpsertCounts:
+    """What an upsert did: posts added, changed, and already stored as they are."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __iadd__(self, other: UpsertCounts) -> UpsertCounts:
+        self.new += other.new
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        return self
+
+
+def _ms(moment: datetime | None) -> int | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise ValueError(f"time {moment.isoformat()} has no timezone")
+    return int(moment.timestamp() * 1000)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _content_hash(post: Post) -> str:
+    return hashlib.sha1(repr((astuple(post), post.raw)).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class Store:
+    """A SQLite file of posts. Use as a context manager, or call :meth:`close`.
+
+    ``path`` may be ``":memory:"`` for a throwaway store. Writes run in
+    transactions (:meth:`transaction`); a failed import leaves the file as it was.
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else default_store_path()
+        memory = str(path) == ":memory:"
+        if not memory:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a
+            # transaction spans exactly what the caller asked for.
+            self.db = sqlite3.connect(":memory:" if memory else str(self.path), isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA foreign_keys = ON")
+            if not memory:
+                self.db.execute("PRAGMA journal_mode = WAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open the store: {exc}") from None
+        self._in_transaction = False
+
+    # -- lifecycle -----------------------------------------------------------
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        version = self.schema_version
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {version}, newer than this sentiment "
+                f"understands ({SCHEMA_VERSION}); upgrade sentiment to open it"
+            )
+        for number in range(version, SCHEMA_VERSION):
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                MIGRATIONS[number](self.db)
+                self.db.execute(f"PRAGMA user_version = {number + 1}")
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            log.info("migrated %s to schema version %d", self.path, number + 1)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything inside is written at once, or not at all on an exception."""
+        if self._in_transaction:
+            yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+        finally:
+            self._in_transaction = False
+
+    # -- writing -------------------------------------------------------------
+    def add_source(self, kind: str, location: str, format: str | None = None) -> int:
+        """Record where a batch of posts came from; returns the source id."""
+        from . import __version__
+
+        with self.transaction():
+            cur = self.db.execute(
+                "INSERT INTO sources (kind, location, format, retrieved_at, tool_version) VALUES (?, ?, ?, ?, ?)",
+                (kind, location, format, _now(), __version__),
+            )
+        return int(cur.lastrowid or 0)
+
+    def finish_source(self, source_id: int, counts: UpsertCounts, rejected: int) -> None:
+        with self.transaction():
+            self.db.execute(
+                "UPDATE sources SET n_new = ?, n_updated = ?, n_rejected = ? WHERE id = ?",
+                (counts.new, counts.updated, rejected, source_id),
+            )
+
+    def upsert(self, posts: Iterable[Post], *, topic: str | None = None, source_id: int | None = None) -> UpsertCounts:
+        """Insert new posts and update changed ones, in one transaction.
+
+        A post already stored with identical content is left alone; one whose
+        content changed (new metrics, an edit) is updated in place, so every
+        id is stored once.
+        """
+        counts = UpsertCounts()
+        now = _now()
+        with self.transaction():
+            for post in posts:
+                digest = _content_hash(post)
+                row = self.db.execute("SELECT content_hash FROM posts WHERE id = ?", (int(post.id),)).fetchone()
+                values = [getattr(post, name) for name in _POST_COLUMNS]
+                if row is None:
+                    self.db.execute(
+                        f"INSERT INTO posts (id, created_ms, {', '.join(_POST_COLUMNS)}, content_hash, "
+                        f"first_seen, last_updated, source_id) VALUES ({', '.join('?' * (len(_POST_COLUMNS) + 6))})",
+                        [int(post.id), _ms(post.created_at), *values, digest, now, now, source_id],
+                    )
+                    counts.new += 1
+                elif row[0] != digest:
+                    assignments = ", ".join(f"{name} = ?" for name in _POST_COLUMNS)
+                    self.db.execute(
+                        f"UPDATE posts SET created_ms = ?, {assignments}, content_hash = ?, last_updated = ? WHERE id = ?",
+                        [_ms(post.created_at), *values, digest, now, int(post.id)],
+                    )
+                    counts.updated += 1
+                else:
+                    counts.unchanged += 1
+                if topic is not None:
+                    self.db.execute(
+                        "INSERT OR IGNORE INTO post_topics (post_id, topic) VALUES (?, ?)", (int(post.id), topic)
+                    )
+        return counts
+
+    # -- reading -------------------------------------------------------------
+    def _where(self, topic: str | None, since: datetime | None, until: datetime | None) -> tuple[str, list[object]]:
+        clauses: list[str] = []
+        params: list[object] = []
+        if topic is not None:
+            clauses.append("id IN (SELECT post_id FROM post_topics WHERE topic = ?)")
+            params.append(topic)
+        if since is not None:  # the window is [since, until), like the X API's start_time/end_time
+            clauses.append("created_ms >= ?")
+            params.append(_ms(since))
+        if until is not None:
+            clauses.append("created_ms < ?")
+            params.append(_ms(until))
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+    def count(self, topic: str | None = None, since: datetime | None = None, until: datetime | None = None) -> int:
+        """How many stored posts match the topic and the window ``[since, until)``."""
+        where, params = self._where(topic, since, until)
+        return int(self.db.execute(f"SELECT COUNT(*) FROM posts{where}", params).fetchone()[0])
+
+    def posts(
+        self, topic: str | None = None, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[Post]:
+        """Stored posts of a topic and window, oldest first, streamed from disk."""
+        where, params = self._where(topic, since, until)
+        cursor = self.db.execute(
+            f"SELECT id, created_ms, {', '.join(_POST_COLUMNS)} FROM posts{where} ORDER BY created_ms, id", params
+        )
+        bools = {"is_reply", "is_repost", "is_quote"}
+        for row in cursor:
+            values = dict(zip(_POST_COLUMNS, row[2:]))
+            for name in bools:
+                values[name] = bool(values[name])
+            created = None if row[1] is None else datetime.fromtimestamp(row[1] / 1000, tz=timezone.utc)
+            yield Post(id=str(row[0]), created_at=created, **values)
+
+    def topics(self) -> dict[str, int]:
+        """Topic names in the store with their post counts."""
+        rows = self.db.execute("SELECT topic, COUNT(*) FROM post_topics GROUP BY topic ORDER BY topic")
+        return {name: int(n) for name, n in rows}

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import Pipeline
+
+from sentiment.classify import StanceClassifier, VaderScores, load_examples, predict_posts, topic_model
+from sentiment.errors import InputError
+from sentiment.models import Post
+
+from conftest import TINY_EXAMPLES
+
+TEXTS = [t for t, _ in TINY_EXAMPLES]
+LABELS = [label for _, label in TINY_EXAMPLES]
+
+
+def test_a_model_trained_on_a_tiny_corpus_separates_unseen_phrasings():
+    model = StanceClassifier().fit(TEXTS, LABELS)
+    assert set(model.classes_) == {"for_it", "against_it"}
+    assert model.predict(["build the bridge, great for jobs", "scrap this waste of money, vote no"]).tolist() == [
+        "for_it", "against_it"]
+    probs = model.predict_proba(["yes to the bridge"])
+    assert probs.shape == (1, 2) and np.isclose(probs.sum(), 1.0)
+
+
+def test_params_survive_fit_and_clone_and_it_composes_in_a_pipeline():
+    model = StanceClassifier(C=2.0, vader=False)
+    fitted = clone(model).fit(TEXTS, LABELS)
+    assert fitted.get_params()["C"] == 2.0 and fitted.get_params()["vader"] is False
+    pipe = Pipeline([("stance", StanceClassifier())])
+    assert cross_val_score(pipe, np.array(TEXTS), np.array(LABELS), cv=2).mean() > 0.5
+
+
+def test_vader_scores_are_a_transformer_with_four_columns():
+    scores = VaderScores().fit_transform(["I love it!", "I hate it."])
+    assert scores.shape == (2, 4)
+    assert scores[0, 3] > 0 > scores[1, 3]
+
+
+def test_predict_before_fit_and_bad_input_fail_clearly():
+    with pytest.raises(Exception, match="not fitted"):
+        StanceClassifier().predict(["x"])
+    with pytest.raises(ValueError, match="one string"):
+        StanceClassifier().fit("a single string", ["x"])
+    with pytest.raises(ValueError, match="at least two labels"):
+        StanceClassifier().fit(["a", "b"], ["x", "x"])
+
+
+def test_predict_posts_batches_without_changing_results():
+    model = StanceClassifier().fit(TEXTS, LABELS)
+    posts = [Post(id=str(i), text=t) for i, t in enumerate(TEXTS * 3)]
+    one = [p.label for _, p in predict_posts(model, posts, batch_size=1000)]
+    small = [p.label for _, p in predict_posts(model, posts, batch_size=5)]
+    assert one == small and len(one) == len(posts)
+
+
+def test_examples_file_checks_columns_and_labels(tmp_path):
+    path = tmp_path / "ex.tsv"
+    path.write_text("label\ttext\tlang\nfor_it\tyes please\ten\n")
+    examples = load_examples(path)
+    assert examples.texts == ["yes please"] and examples.langs == ["en"]
+    with pytest.raises(InputError, match="not one of the topic's groups"):
+        load_examples(path, allowed_labels={"against_it"})
+    (tmp_path / "bad.csv").write_text("body,label\nx,y\n")
+    with pytest.raises(InputError, match="no 'text' column"):
+        load_examples(tmp_path / "bad.csv")
+
+
+def test_topic_model_is_cached_and_retrained_when_examples_change(tiny_topic, tmp_path, monkeypatch):
+    monkeypatch.setenv("SENTIMENT_CACHE_DIR", str(tmp_path / "cache"))
+    first = topic_model(tiny_topic)
+    cached = list((tmp_path / "cache").glob("harbour_bridge-*.joblib"))
+    assert len(cached) == 1
+    again = topic_model(tiny_topic)
+    assert again.predict(["keep the ferry"]).tolist() == first.predict(["keep the ferry"]).tolist()
+    with tiny_topic.examples.open("a") as handle:
+        handle.write('"what a gorgeous bridge, finally",for_it\n')
+    topic_model(tiny_topic)
+    assert len(list((tmp_path / "cache").glob("harbour_bridge-*.joblib"))) == 2  # the stale one was not used
+
+
+def test_an_unreadable_cache_file_is_rebuilt(tiny_topic, tmp_path, monkeypatch):
+    monkeypatch.setenv("SENTIMENT_CACHE_DIR", str(tmp_path / "cache"))
+    topic_model(tiny_topic)
+    (cached,) = (tmp_path / "cache").glob("*.joblib")
+    cached.write_bytes(b"garbage")
+    assert topic_model(tiny_topic).predict(["no to the toll"]).tolist() == ["against_it"]
