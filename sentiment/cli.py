@@ -210,6 +210,92 @@ def run_command(ctx: click.Context, inputs: tuple[Path, ...], out_dir: Path, top
         _say(ctx, f"  {result.report / name}")
 
 
+#: Exit code of a run that stopped early but kept what it got (the usage cap).
+EXIT_PARTIAL = 3
+
+
+@main.command("collect")
+@click.option("--query", default=None, help="X search query (default: the topic's).")
+@click.option("--since", type=UtcTime(), help="Window start, ISO 8601 with timezone (default: the topic's window, "
+              "as far as the endpoint reaches).")
+@click.option("--until", type=UtcTime(), help="Window end (exclusive).")
+@click.option("--since-id", default=None, help="Only posts newer than this post id.")
+@click.option("--lang", "langs", multiple=True, help="Only posts in this language (repeatable: --lang en --lang fr).")
+@click.option("--archive", is_flag=True, help="Full-archive search (any date; paced to one request a second).")
+@click.option("--max-posts", type=click.IntRange(min=10), default=None,
+              help="Hard budget: read at most this many posts (X bills per post read).")
+@click.option("--dry-run", is_flag=True, help="Count the matching posts and print the cost; read no post.")
+@click.option("--include-reposts", is_flag=True, help="Do not add -is:retweet to the query.")
+@TOPIC_OPTION
+@STORE_OPTION
+@click.pass_context
+@_fail_on_library_error
+def collect_command(ctx: click.Context, query: str | None, since: datetime | None, until: datetime | None,
+                    since_id: str | None, langs: tuple[str, ...], archive: bool, max_posts: int | None,
+                    dry_run: bool, include_reposts: bool, topic: str | None, store: Path) -> None:
+    """Collect posts from the X API v2 into the store (needs X_BEARER_TOKEN).
+
+    Every page is stored before the next is requested. An interrupted run
+    resumes where it stopped when run again with the same query and window;
+    a later run reads only posts newer than those already collected. Exit
+    code 3 means X's usage cap stopped the run (what was read is kept).
+    """
+    from .collect import Prices, build_query, collect, estimate
+    from .store import Store
+    from .topic import load_topic
+    from .xapi import XApi
+
+    topic_obj = load_topic(topic)
+    full_query = build_query(query or topic_obj.query, languages=langs, include_reposts=include_reposts,
+                             archive=archive)
+    if since is None and until is None:
+        since, until = _default_window(topic_obj.start, topic_obj.end, archive)
+    prices = Prices.from_env()
+    api = XApi()
+    if dry_run:
+        est = estimate(api, query=full_query, since=since, until=until, archive=archive, max_posts=max_posts,
+                       prices=prices)
+        click.echo(f"query: {est.query}")
+        click.echo(f"matching posts: {est.posts:,}")
+        click.echo(f"posts to read: {est.to_read:,}" + (f" (budget {max_posts:,})" if max_posts else ""))
+        click.echo(f"estimated cost: {est.cost_posts + est.cost_counts:.2f} {est.currency} "
+                   f"({est.to_read:,} posts x {prices.per_post_read} + {est.count_requests} counts request(s) "
+                   f"x {prices.per_counts_request})")
+        return
+    with Store(store) as db:
+        result = collect(db, api, query=full_query, since=since, until=until, since_id=since_id, archive=archive,
+                         max_posts=max_posts, topic=topic_obj.name, prices=prices, progress=_progress(ctx))
+    verb = "resumed and collected" if result.resumed else "collected"
+    _say(ctx, f"{verb} {result.posts_read:,} posts ({result.posts_new:,} new) in {result.pages} pages, "
+              f"{result.requests} requests, ~{result.cost:.2f} {prices.currency}")
+    if result.api_errors:
+        click.echo(f"warning: the X API reported {len(result.api_errors)} error(s) inside its answers; they are "
+                   "stored with the pages", err=True)
+    if result.message:
+        click.echo(("warning: " if result.status != "usage_cap" else "") + result.message, err=True)
+    if result.status == "usage_cap":
+        ctx.exit(EXIT_PARTIAL)
+
+
+def _default_window(start: datetime, end: datetime, archive: bool) -> tuple[datetime | None, datetime | None]:
+    """The topic's window, clipped to what the endpoint can reach."""
+    from datetime import timedelta, timezone
+
+    from .collect import RECENT_DAYS
+
+    now = datetime.now(timezone.utc)
+    until: datetime | None = end if end < now else None
+    if archive:
+        return start, until
+    reach = now - timedelta(days=RECENT_DAYS) + timedelta(minutes=1)
+    if until is not None and until <= reach:
+        raise SentimentError(
+            f"the topic's window ends {end:%Y-%m-%d}, beyond the {RECENT_DAYS} days recent search reaches; "
+            "use --archive or give --since/--until"
+        )
+    return (start if start > reach else None), until
+
+
 @main.command("topics")
 @click.pass_context
 @_fail_on_library_error

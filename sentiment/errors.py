@@ -16,6 +16,11 @@ __all__ = [
     "StoreError",
     "TopicError",
     "ModelError",
+    "CollectError",
+    "CredentialsError",
+    "QueryError",
+    "UsageCapReached",
+    "RetriesExhausted",
 ]
 
 
@@ -48,3 +53,23 @@ class TopicError(SentimentError):
 
 class ModelError(SentimentError):
     """A stance model cannot be trained, loaded or applied."""
+
+
+class CollectError(SentimentError):
+    """Collecting from the X API failed."""
+
+
+class CredentialsError(CollectError):
+    """The X bearer token is missing or was rejected."""
+
+
+class QueryError(CollectError, ValueError):
+    """A search query or its window is invalid (checked before any request where possible)."""
+
+
+class UsageCapReached(CollectError):
+    """X refused further reads this billing period; what was collected is kept."""
+
+
+class RetriesExhausted(CollectError):
+    """The X API kept failing (server errors, timeouts, dropped connections) after every retry."""

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import astuple, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from .errors import StoreError
 from .models import Post
@@ -92,8 +93,50 @@ def _v2(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX posts_created ON posts(created_ms)")
 
 
+def _v3(db: sqlite3.Connection) -> None:
+    # Collection from the X API: one row per run (its query, window and where
+    # it stopped, so an interrupted run resumes) and every page as received.
+    db.execute(
+        """CREATE TABLE collection_runs (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL,
+            endpoint TEXT NOT NULL,
+            query TEXT NOT NULL,
+            start_time TEXT,
+            end_time TEXT,
+            since_id TEXT,
+            topic TEXT,
+            status TEXT NOT NULL,
+            next_token TEXT,
+            newest_id TEXT,
+            n_posts INTEGER NOT NULL DEFAULT 0,
+            n_new INTEGER NOT NULL DEFAULT 0,
+            n_pages INTEGER NOT NULL DEFAULT 0,
+            n_api_errors INTEGER NOT NULL DEFAULT 0,
+            started_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            tool_version TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX collection_runs_key ON collection_runs(key, status)")
+    db.execute(
+        """CREATE TABLE pages (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES collection_runs(id),
+            url TEXT NOT NULL,
+            pagination_token TEXT,
+            next_token TEXT,
+            retrieved_at TEXT NOT NULL,
+            tool_version TEXT NOT NULL,
+            n_posts INTEGER NOT NULL,
+            errors TEXT,
+            raw TEXT NOT NULL
+        )"""
+    )
+
+
 #: Migrations in order; the schema version of a file is how many have run.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -118,6 +161,10 @@ def _ms(moment: datetime | None) -> int | None:
     if moment.tzinfo is None:
         raise ValueError(f"time {moment.isoformat()} has no timezone")
     return int(moment.timestamp() * 1000)
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _now() -> str:
@@ -256,6 +303,79 @@ class Store:
                         "INSERT OR IGNORE INTO post_topics (post_id, topic) VALUES (?, ?)", (int(post.id), topic)
                     )
         return counts
+
+    # -- collection runs -------------------------------------------------------
+    def resumable_run(self, key: str) -> dict[str, Any] | None:
+        """The latest unfinished collection run with this key, if it has a page left to read."""
+        row = self.db.execute(
+            "SELECT * FROM collection_runs WHERE key = ? AND status != 'complete' AND next_token IS NOT NULL "
+            "ORDER BY id DESC LIMIT 1",
+            (key,),
+        ).fetchone()
+        return self._run_dict(row)
+
+    def newest_collected_id(self, endpoint: str, query: str, start_time: str | None) -> str | None:
+        """The newest post id read by completed runs of this query whose window began no later
+        than ``start_time``: a new run needs only posts newer than it."""
+        rows = self.db.execute(
+            "SELECT newest_id, start_time FROM collection_runs WHERE endpoint = ? AND query = ? "
+            "AND status = 'complete' AND newest_id IS NOT NULL",
+            (endpoint, query),
+        ).fetchall()
+        ids = [int(newest) for newest, start in rows
+               if start is None or (start_time is not None and _ms(_parse(start)) <= _ms(_parse(start_time)))]
+        return str(max(ids)) if ids else None
+
+    def start_run(self, *, key: str, endpoint: str, query: str, start_time: str | None, end_time: str | None,
+                  since_id: str | None, topic: str | None) -> dict[str, Any]:
+        from . import __version__
+
+        now = _now()
+        with self.transaction():
+            cur = self.db.execute(
+                "INSERT INTO collection_runs (key, endpoint, query, start_time, end_time, since_id, topic, status, "
+                "started_at, updated_at, tool_version) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
+                (key, endpoint, query, start_time, end_time, since_id, topic, now, now, __version__),
+            )
+        row = self.db.execute("SELECT * FROM collection_runs WHERE id = ?", (cur.lastrowid,)).fetchone()
+        return self._run_dict(row) or {}
+
+    def save_page(self, run_id: int, *, url: str, pagination_token: str | None, next_token: str | None,
+                  raw: str, posts: list[Post], n_read: int, n_api_errors: int, errors: str | None,
+                  newest_id: str | None, topic: str | None) -> UpsertCounts:
+        """Store one API page, its posts and the run's new resume point in one transaction."""
+        from . import __version__
+
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO pages (run_id, url, pagination_token, next_token, retrieved_at, tool_version, n_posts, "
+                "errors, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (run_id, url, pagination_token, next_token, _now(), __version__, n_read, errors, raw),
+            )
+            counts = self.upsert(posts, topic=topic)
+            self.db.execute(
+                "UPDATE collection_runs SET next_token = ?, n_posts = n_posts + ?, n_new = n_new + ?, "
+                "n_pages = n_pages + 1, n_api_errors = n_api_errors + ?, updated_at = ?, "
+                "newest_id = CASE WHEN ? IS NOT NULL AND (newest_id IS NULL OR CAST(? AS INTEGER) > "
+                "CAST(newest_id AS INTEGER)) THEN ? ELSE newest_id END WHERE id = ?",
+                (next_token, n_read, counts.new, n_api_errors, _now(), newest_id, newest_id, newest_id, run_id),
+            )
+        return counts
+
+    def set_run_status(self, run_id: int, status: str) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE collection_runs SET status = ?, updated_at = ? WHERE id = ?",
+                            (status, _now(), run_id))
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Every collection run, oldest first."""
+        return [self._run_dict(r) or {} for r in self.db.execute("SELECT * FROM collection_runs ORDER BY id")]
+
+    def _run_dict(self, row: tuple[Any, ...] | None) -> dict[str, Any] | None:
+        if row is None:
+            return None
+        names = [d[0] for d in self.db.execute("SELECT * FROM collection_runs LIMIT 0").description]
+        return dict(zip(names, row))
 
     # -- reading -------------------------------------------------------------
     def _where(self, topic: str | None, since: datetime | None, until: datetime | None) -> tuple[str, list[object]]:

@@ -96,3 +96,37 @@ def api_page(posts: list[dict], users: list[dict] | None = None, **meta) -> dict
 def write_jsonl(path: Path, objects: list) -> Path:
     path.write_text("".join(json.dumps(o, ensure_ascii=False) + "\n" for o in objects), encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def fake_x():
+    """A fake X API v2 on 127.0.0.1, stopped after the test."""
+    from fake_x_api import FakeXApi
+
+    server = FakeXApi().start()
+    yield server
+    server.stop()
+
+
+class Sleeps(list):
+    """Records the waits the client asks for instead of waiting."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+def make_api(fake_x, sleeps):
+    """An XApi (real tweepy client) talking HTTP to the fake server, with recorded sleeps."""
+    from sentiment.xapi import XApi
+
+    def factory(**kw):
+        kw.setdefault("timeout", (2.0, 2.0))
+        return XApi(fake_x.token, base_url=fake_x.url, sleep=sleeps, **kw)
+
+    return factory
