@@ -29,6 +29,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
 
@@ -42,6 +43,8 @@ __all__ = [
     "load_examples",
     "topic_model",
     "predict_posts",
+    "calibration",
+    "post_sentiment",
 ]
 
 log = logging.getLogger(__name__)
@@ -98,6 +101,8 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         vader: bool = True,
         vader_weight: float = 1.0,
         class_weight: str | None = "balanced",
+        cv: int | None = 5,
+        n_jobs: int | None = None,
     ) -> None:
         self.C = C
         self.word_ngram_range = word_ngram_range
@@ -105,6 +110,8 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         self.vader = vader
         self.vader_weight = vader_weight
         self.class_weight = class_weight
+        self.cv = cv
+        self.n_jobs = n_jobs
 
     def _features(self) -> FeatureUnion:
         parts: list[tuple[str, Any]] = [
@@ -127,14 +134,26 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
         if len(set(labels.tolist())) < 2:
             raise ValueError("need examples of at least two labels to train")
-        self.pipeline_ = Pipeline(
+        self.pipeline_ = self._pipeline().fit(texts, labels)
+        self.classes_ = self.pipeline_.classes_
+        # Out-of-fold probabilities on the training examples: the model's
+        # measured error rates, which correct group shares (see quantify.py).
+        self.cv_proba_, self.cv_labels_ = None, None
+        folds = min(self.cv or 0, int(np.bincount(np.searchsorted(self.classes_, labels)).min()))
+        if folds >= 2:
+            splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+            self.cv_proba_ = cross_val_predict(self._pipeline(), np.asarray(texts, dtype=object), labels,
+                                               cv=splitter, method="predict_proba", n_jobs=self.n_jobs)
+            self.cv_labels_ = np.searchsorted(self.classes_, labels)
+        return self
+
+    def _pipeline(self) -> Pipeline:
+        return Pipeline(
             [
                 ("features", self._features()),
                 ("model", LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=3000)),
             ]
-        ).fit(texts, labels)
-        self.classes_ = self.pipeline_.classes_
-        return self
+        )
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
         check_is_fitted(self, "pipeline_")
@@ -242,7 +261,7 @@ def topic_model(topic: Any, *, cache: bool = True) -> StanceClassifier:
             log.warning("ignoring unreadable cached model %s: %s", path, exc)
     examples = load_examples(topic.examples, topic.group_ids)
     log.info("training the %s model on %d examples", topic.name, len(examples.texts))
-    model = StanceClassifier().fit(examples.texts, examples.labels)
+    model = StanceClassifier(n_jobs=-1).fit(examples.texts, examples.labels)  # both cores for the CV folds
     if cache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -258,12 +277,36 @@ def topic_model(topic: Any, *, cache: bool = True) -> StanceClassifier:
 
 @dataclass(frozen=True)
 class Prediction:
-    """The group of one post and the model's probability for every group."""
+    """The group of one post, the model's probability for every group, and the
+    post's VADER compound sentiment (-1..1; None where VADER does not apply)."""
 
     id: str
     label: str
     confidence: float
     probabilities: dict[str, float]
+    sentiment: float | None = None
+
+
+#: Languages VADER's lexicon is written for. Other posts get no sentiment
+#: score: VADER would only see their emoji and punctuation.
+VADER_LANGUAGES = {"en"}
+
+
+def post_sentiment(post: Post) -> float | None:
+    """VADER's compound score for an English post (or one of unknown language), else None."""
+    if post.lang is not None and post.lang not in VADER_LANGUAGES:
+        return None
+    return float(_vader().polarity_scores(post.text)["compound"])
+
+
+def calibration(model: StanceClassifier, group_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The model's out-of-fold probabilities and true labels, columns in ``group_ids`` order."""
+    if getattr(model, "cv_proba_", None) is None:
+        return None
+    classes = [str(c) for c in model.classes_]
+    order = [classes.index(g) for g in group_ids]
+    remap = np.array([list(group_ids).index(c) for c in classes])
+    return model.cv_proba_[:, order], remap[model.cv_labels_]
 
 
 def predict_posts(
@@ -283,7 +326,8 @@ def predict_posts(
         for post, row in zip(batch, probs):
             best = int(np.argmax(row))
             yield post, Prediction(
-                post.id, classes[best], float(row[best]), {c: float(v) for c, v in zip(classes, row)}
+                post.id, classes[best], float(row[best]), {c: float(v) for c, v in zip(classes, row)},
+                post_sentiment(post),
             )
         if progress:
             progress(len(batch))

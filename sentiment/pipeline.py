@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from .classify import StanceClassifier, predict_posts, topic_model
+from .classify import StanceClassifier, calibration, predict_posts, topic_model
 from .errors import InputError, SentimentError
 from .importers import ImportResult, Rejection, import_file, read_posts
 from .models import Post
@@ -98,7 +98,7 @@ def report(
     with _stage(progress, "classifying", store.count(topic.name, start, end), "posts") as update:
         predictions = predict_posts(model, store.posts(topic.name, start, end), progress=update)
         return write_report(out_dir, topic, predictions, start=start, end=end, gold=gold,
-                            model_info=_model_info(topic, model))
+                            calibration=calibration(model, topic.group_ids), model_info=_model_info(topic, model))
 
 
 def import_files(
@@ -159,7 +159,8 @@ def classify_file(
 ) -> tuple[int, list[Rejection]]:
     """Classify every post of an importable file into ``output`` (CSV).
 
-    Columns: ``id,label,confidence`` and ``p_<group>`` for each group. Returns
+    Columns: ``id,label,confidence``, ``p_<group>`` for each group and
+    ``sentiment`` (VADER compound, English posts only). Returns
     the number of posts written and the rejected records.
     """
     topic = topic if isinstance(topic, Topic) else load_topic(topic)
@@ -180,11 +181,12 @@ def classify_file(
     try:
         with tmp.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["id", "label", "confidence", *[f"p_{c}" for c in classes]])
+            writer.writerow(["id", "label", "confidence", *[f"p_{c}" for c in classes], "sentiment"])
             with _stage(progress, "classifying", None, "posts") as update:
                 for post, pred in predict_posts(model, posts(), progress=update):
                     writer.writerow([post.id, pred.label, f"{pred.confidence:.4f}",
-                                     *[f"{pred.probabilities[c]:.4f}" for c in classes]])
+                                     *[f"{pred.probabilities[c]:.4f}" for c in classes],
+                                     "" if pred.sentiment is None else f"{pred.sentiment:.4f}"])
                     n += 1
         commit()
     except BaseException:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")  # reports are files; never open a window (also on headless servers)
 
@@ -74,6 +75,26 @@ def proportions_chart(summary: Summary, topic: Topic, start: datetime, end: date
     return fig
 
 
+_METHOD_TEXT = {
+    "acc": [
+        "Shares are corrected for the model's measured errors (adjusted classify and",
+        "count): the model's error rates between groups, measured by 5-fold cross-",
+        "validation on its labeled examples, are used to solve for the true mix that",
+        "would produce the labels it gave. The 95% intervals come from a bootstrap",
+        "that resamples both the posts and the labeled examples, so they include the",
+        "uncertainty of the error rates. The plain count of labels is in summary.json",
+        "as raw_share.",
+    ],
+    "pacc": ["Shares are corrected with the model's average probabilities (probabilistic",
+             "adjusted classify and count), with bootstrap 95% intervals."],
+    "cc": [
+        "Shares are the fraction of posts the model puts in each group (classify and",
+        "count); the model had no cross-validated error rates, so they are not corrected",
+        "for its errors. The 95% intervals cover the sampling of posts only.",
+    ],
+}
+
+
 def _text_page(title: str, lines: list[str]) -> Figure:
     fig = Figure(figsize=(8.27, 11.69))  # A4 portrait
     fig.text(0.08, 0.94, title, fontsize=18, weight="bold", va="top")
@@ -84,7 +105,7 @@ def _text_page(title: str, lines: list[str]) -> Figure:
 def post_columns(group_ids: Iterable[str]) -> list[str]:
     """Columns of ``posts.csv``: classify's output, then the post's own fields."""
     return [
-        "id", "label", "confidence", *[f"p_{g}" for g in group_ids],
+        "id", "label", "confidence", *[f"p_{g}" for g in group_ids], "sentiment",
         "created_at", "lang", "author_username", "is_reply", "is_repost", "is_quote", *METRIC_FIELDS, "text",
     ]
 
@@ -92,6 +113,7 @@ def post_columns(group_ids: Iterable[str]) -> list[str]:
 def _post_row(post: Post, pred: Prediction, group_ids: list[str]) -> list[Any]:
     return [
         post.id, pred.label, f"{pred.confidence:.4f}", *[f"{pred.probabilities.get(g, 0.0):.4f}" for g in group_ids],
+        "" if pred.sentiment is None else f"{pred.sentiment:.4f}",
         post.created_at.isoformat().replace("+00:00", "Z") if post.created_at else "",
         post.lang or "", post.author_username or "", int(post.is_reply), int(post.is_repost), int(post.is_quote),
         *["" if getattr(post, m) is None else getattr(post, m) for m in METRIC_FIELDS], post.text,
@@ -114,14 +136,18 @@ def write_report(
     start: datetime,
     end: datetime,
     gold: dict[str, str] | None = None,
+    calibration: tuple[Any, Any] | None = None,
     model_info: str = "",
     now: datetime | None = None,
 ) -> Path:
     """Write a dated report folder under ``out_dir`` and return its path.
 
     ``predictions`` is streamed once: posts go to ``posts.csv`` as they come.
-    Where ``gold`` labels are known for some posts, the report states the
-    classifier's accuracy on them.
+    ``calibration`` is the model's out-of-fold ``(probabilities, true group
+    indices)`` on its labeled examples, columns in the topic's group order;
+    with it the shares are corrected for the model's error. Where ``gold``
+    labels are known for some posts, the report states the classifier's
+    accuracy on them.
     """
     from sklearn.metrics import accuracy_score, f1_score
 
@@ -134,7 +160,7 @@ def write_report(
     tmp.mkdir()
     try:
         group_ids = topic.group_ids
-        labels: list[str] = []
+        rows: list[list[float]] = []
         y_true: list[str] = []
         y_pred: list[str] = []
         with (tmp / "posts.csv").open("w", encoding="utf-8", newline="") as handle:
@@ -142,11 +168,12 @@ def write_report(
             writer.writerow(post_columns(group_ids))
             for post, pred in predictions:
                 writer.writerow(_post_row(post, pred, group_ids))
-                labels.append(pred.label)
+                rows.append([pred.probabilities.get(g, 0.0) for g in group_ids])
                 if gold and post.id in gold:
                     y_true.append(gold[post.id])
                     y_pred.append(pred.label)
-        summary = summarize(labels, group_ids)
+        cv_proba, cv_labels = calibration if calibration is not None else (None, None)
+        summary = summarize(np.asarray(rows), group_ids, cv_proba=cv_proba, cv_labels=cv_labels)
         evaluation = None
         if y_true:
             evaluation = Evaluation(
@@ -179,12 +206,14 @@ def _summary_json(
         "generated_at": iso(now),
         "n_posts": summary.n_posts,
         "window": {"start": iso(start), "end": iso(end)},
+        "shares_method": summary.method,
         "groups": {
             g.id: {
                 "name": g.name,
                 "share": summary.groups[g.id].share,
-                "n": summary.groups[g.id].n,
                 "ci": list(summary.groups[g.id].ci),
+                "raw_share": summary.groups[g.id].raw_share,
+                "n": summary.groups[g.id].n,
             }
             for g in topic.groups
         },
@@ -204,16 +233,15 @@ def _write_pdf(
         cover.append("No posts were found in this window, so there are no shares to report.")
     for g in topic.groups:
         gs = summary.groups[g.id]
-        cover.append(f"{g.name}: {gs.share:.1%} of posts (n={gs.n:,}; 95% interval {gs.ci[0]:.1%}–{gs.ci[1]:.1%})")
+        cover.append(f"{g.name}: {gs.share:.1%} of posts (95% interval {gs.ci[0]:.1%}–{gs.ci[1]:.1%}; "
+                     f"{gs.n:,} posts labeled so)")
         cover.append(f"    {g.description}")
     methods = [
         "Each post is classified by a stance model: word and character n-grams and",
         "VADER sentiment scores, into a logistic regression trained on the topic's",
         "labeled examples. " + model_info,
         "",
-        "Shares are the fraction of posts the model puts in each group. The 95%",
-        "intervals are Wilson score intervals for the sampling of posts; they do not",
-        "yet include the classifier's own error.",
+        *(_METHOD_TEXT[summary.method]),
         "",
     ]
     if evaluation is not None:

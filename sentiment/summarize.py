@@ -1,72 +1,73 @@
-"""Summaries: how many posts fall in each group, and each group's share.
+"""Summaries: each group's share of the posts, corrected and with a 95% interval.
 
-Shares here are plain classify-and-count shares with a 95% Wilson score
-interval for the sampling of posts. (The interval does not yet include the
-classifier's own error; the methods page of each report says so.)
+The shares are estimated by :mod:`sentiment.quantify` (adjusted classify and
+count, with a bootstrap interval that includes the uncertainty of the
+model's measured error rates); the plain count of labels is kept beside them
+as ``raw_share``.
 
->>> s = summarize(["a", "a", "b"], ["a", "b"])
->>> round(s.groups["a"].share, 3), s.groups["b"].n
-(0.667, 1)
+>>> import numpy as np
+>>> s = summarize(np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3]]), ["a", "b"])
+>>> s.method, s.groups["a"].n, round(s.groups["a"].raw_share, 3)
+('cc', 2, 0.667)
 """
 
 from __future__ import annotations
 
-import math
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["GroupShare", "Summary", "summarize", "wilson_interval"]
+import numpy as np
 
-_Z95 = 1.959963984540054
+from .quantify import estimate_shares
 
-
-def wilson_interval(k: int, n: int, z: float = _Z95) -> tuple[float, float]:
-    """The Wilson score interval of a proportion ``k/n`` (``(0, 0)`` when ``n`` is 0).
-
-    >>> tuple(round(x, 3) for x in wilson_interval(5, 10))
-    (0.237, 0.763)
-    """
-    if n == 0:
-        return (0.0, 0.0)
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+__all__ = ["GroupShare", "Summary", "summarize"]
 
 
 @dataclass(frozen=True)
 class GroupShare:
-    """One group's count, share and 95% interval."""
+    """One group: posts the model put in it, its estimated share, interval and plain share."""
 
     id: str
     n: int
     share: float
     ci: tuple[float, float]
+    raw_share: float
 
 
 @dataclass(frozen=True)
 class Summary:
-    """Group shares over ``n_posts`` posts."""
+    """Group shares over ``n_posts`` posts, estimated by ``method``."""
 
     n_posts: int
+    method: str
     groups: dict[str, GroupShare] = field(default_factory=dict)
 
 
-def summarize(labels: Iterable[str], group_ids: Sequence[str]) -> Summary:
-    """Count labels per group (in the topic's group order) and compute shares.
+def summarize(
+    proba: np.ndarray,
+    group_ids: Sequence[str],
+    *,
+    cv_proba: np.ndarray | None = None,
+    cv_labels: np.ndarray | None = None,
+    method: str = "acc",
+    seed: int = 0,
+) -> Summary:
+    """Shares of the posts whose group probabilities are ``proba`` (columns in ``group_ids`` order).
 
-    A label outside ``group_ids`` is a bug upstream and raises ``ValueError``.
-    With no posts every share is 0 (there is nothing to divide).
+    ``cv_proba``/``cv_labels`` are the model's out-of-fold probabilities on its
+    labeled examples (same column order); without them the shares are plain
+    counts (``method`` becomes ``cc``) with a bootstrap interval over the posts.
     """
-    counts = Counter(labels)
-    unknown = set(counts) - set(group_ids)
-    if unknown:
-        raise ValueError(f"labels outside the topic's groups: {sorted(unknown)}")
-    total = sum(counts.values())
+    proba = np.asarray(proba, dtype=float).reshape(-1, len(group_ids))
+    k = len(group_ids)
+    if cv_proba is None or cv_labels is None:
+        method = "cc"
+        cv_proba, cv_labels = np.eye(k), np.arange(k)  # a perfect model: no correction, nothing to resample
+    est = estimate_shares(proba, cv_proba, cv_labels, method=method, seed=seed)
+    counts = np.bincount(np.argmax(proba, axis=1), minlength=k) if len(proba) else np.zeros(k, dtype=int)
     groups = {
-        gid: GroupShare(gid, counts[gid], counts[gid] / total if total else 0.0, wilson_interval(counts[gid], total))
-        for gid in group_ids
+        gid: GroupShare(gid, int(counts[j]), float(est.shares[j]), (float(est.low[j]), float(est.high[j])),
+                        float(est.raw_shares[j]))
+        for j, gid in enumerate(group_ids)
     }
-    return Summary(total, groups)
+    return Summary(len(proba), method, groups)

@@ -97,8 +97,9 @@ def test_classify_writes_id_label_confidence_and_group_probabilities(runner, tmp
     assert "classified 3 posts" in result.output
     with out.open() as handle:
         table = list(csv.DictReader(handle))
-    assert list(table[0]) == ["id", "label", "confidence", "p_neutral", "p_pro_ukraine", "p_skeptic"]
+    assert list(table[0]) == ["id", "label", "confidence", "p_neutral", "p_pro_ukraine", "p_skeptic", "sentiment"]
     assert [r["id"] for r in table] == ["1", "2", "3"]
+    assert float(table[0]["sentiment"]) > 0 > float(table[1]["sentiment"])  # VADER compound, English posts
     for r in table:
         probs = [float(r[k]) for k in r if k.startswith("p_")]
         assert sum(probs) == pytest.approx(1.0, abs=1e-3) and float(r["confidence"]) == max(probs)

@@ -30,7 +30,7 @@ def predictions(n_for: int, n_against: int):
 
 
 def test_the_proportions_chart_shows_each_group_with_share_interval_and_count(tiny_topic):
-    summary = summarize(["for_it"] * 30 + ["against_it"] * 10, tiny_topic.group_ids)
+    summary = summarize(np.eye(2)[[0] * 30 + [1] * 10], tiny_topic.group_ids)
     fig = proportions_chart(summary, tiny_topic, START, END)
     ax = fig.axes[0]
     bars = {t.get_text(): patch.get_width() for t, patch in zip(ax.get_yticklabels(), ax.patches)}
@@ -59,12 +59,15 @@ def test_write_report_writes_readable_files(tiny_topic, tmp_path):
     assert summary["window"] == {"start": "2025-03-01T00:00:00Z", "end": "2025-03-08T00:00:00Z"}
     assert {g: v["n"] for g, v in summary["groups"].items()} == {"for_it": 6, "against_it": 2}
     assert sum(v["share"] for v in summary["groups"].values()) == pytest.approx(1.0)
+    for group in summary["groups"].values():
+        assert group["ci"][0] <= group["share"] <= group["ci"][1] and 0 <= group["raw_share"] <= 1
+    assert summary["shares_method"] == "cc"  # no calibration given
     assert summary["evaluation"]["n_labeled"] == 2 and summary["evaluation"]["accuracy"] == 0.5
 
     with (folder / "posts.csv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 8
-    assert list(rows[0])[:5] == ["id", "label", "confidence", "p_for_it", "p_against_it"]
+    assert list(rows[0])[:6] == ["id", "label", "confidence", "p_for_it", "p_against_it", "sentiment"]
     assert {"created_at", "lang", "author_username", "text", "like_count"} <= set(rows[0])
     assert rows[0]["text"] == "post 0, with a comma\nand a newline" and rows[0]["created_at"] == "2025-03-02T00:00:00Z"
 
