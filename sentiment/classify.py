@@ -20,7 +20,7 @@ import csv
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,8 @@ __all__ = [
     "predict_posts",
     "calibration",
     "post_sentiment",
+    "save_model",
+    "load_model",
 ]
 
 log = logging.getLogger(__name__)
@@ -159,6 +161,17 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "pipeline_")
         return self.pipeline_.predict_proba(_texts(X))
 
+    def predict_proba_and_sentiment(self, X: Sequence[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        """Probabilities and VADER compound scores, computing the features once."""
+        check_is_fitted(self, "pipeline_")
+        features = self.pipeline_.named_steps["features"].transform(_texts(X))
+        proba = self.pipeline_.named_steps["model"].predict_proba(features)
+        if not self.vader or self.vader_weight == 0:
+            return proba, None
+        # The VADER block is the union's last four columns, compound last, scaled by its weight.
+        compound = np.asarray(features[:, -1].todense()).ravel() / self.vader_weight
+        return proba, compound
+
     def predict(self, X: Sequence[str]) -> np.ndarray:
         check_is_fitted(self, "pipeline_")
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
@@ -189,8 +202,10 @@ def load_examples(path: str | Path, allowed_labels: Iterable[str] | None = None)
         with path.open(encoding="utf-8-sig", newline="") as handle:
             head = handle.readline()
             handle.seek(0)
-            delimiter = "\t" if "\t" in head and "," not in head else ","
-            reader = csv.DictReader(handle, delimiter=delimiter)
+            tsv = "\t" in head  # the header row decides: a tab in it means TSV
+            # TSV (as the TweetEval files are) has no quoting: a tab cannot occur in a post,
+            # and a quote character at the start of a post is text, not syntax.
+            reader = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE) if tsv else csv.DictReader(handle)
             fields = [f.strip().lower() for f in reader.fieldnames or []]
             for column in ("text", "label"):
                 if column not in fields:
@@ -216,6 +231,55 @@ def load_examples(path: str | Path, allowed_labels: Iterable[str] | None = None)
     if not texts:
         raise InputError(path, "no labeled examples")
     return Examples(texts, labels, langs)
+
+
+# -- model files ----------------------------------------------------------------
+
+_MODEL_FORMAT = "sentiment-stance-model"
+
+
+def save_model(model: StanceClassifier, path: str | Path, *, trained_on: str = "") -> Path:
+    """Write a fitted model to ``path`` (atomically), with what it needs to be trusted later."""
+    import joblib
+    import sklearn
+
+    from . import __version__
+
+    check_is_fitted(model, "pipeline_")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": _MODEL_FORMAT, "format_version": 1, "model": model, "labels": [str(c) for c in model.classes_],
+        "trained_on": trained_on, "sentiment_version": __version__, "sklearn_version": sklearn.__version__,
+    }
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        joblib.dump(payload, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_model(path: str | Path) -> StanceClassifier:
+    """Read a model written by :func:`save_model`. Model files are pickles: load only files you trust."""
+    import joblib
+    import sklearn
+
+    path = Path(path)
+    try:
+        payload = joblib.load(path)
+    except FileNotFoundError:
+        raise ModelError(f"{path}: no such model file") from None
+    except Exception as exc:
+        raise ModelError(f"{path}: not a sentiment model file ({type(exc).__name__})") from None
+    if not isinstance(payload, dict) or payload.get("format") != _MODEL_FORMAT:
+        raise ModelError(f"{path}: not a sentiment model file")
+    if payload.get("sklearn_version") != sklearn.__version__:
+        raise ModelError(f"{path} was trained with scikit-learn {payload.get('sklearn_version')}, this is "
+                         f"{sklearn.__version__}; train it again with `sentiment train`")
+    return payload["model"]
 
 
 # -- the topic's model, cached -------------------------------------------------
@@ -309,33 +373,63 @@ def calibration(model: StanceClassifier, group_ids: Sequence[str]) -> tuple[np.n
     return model.cv_proba_[:, order], remap[model.cv_labels_]
 
 
+def _score_batch(model: StanceClassifier, posts: list[Post]) -> tuple[np.ndarray, np.ndarray | None]:
+    return model.predict_proba_and_sentiment([p.text for p in posts])
+
+
 def predict_posts(
     model: StanceClassifier,
     posts: Iterable[Post],
     *,
     batch_size: int = 2000,
+    n_jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Iterable[tuple[Post, Prediction]]:
-    """Yield each post with its prediction, in batches so memory stays flat."""
+    """Yield each post with its prediction, in order, in batches so memory stays flat.
+
+    ``n_jobs`` > 1 (or -1 for every core) scores batches in parallel worker
+    processes; worth it from tens of thousands of posts.
+    """
     check_is_fitted(model, "pipeline_")
     classes = [str(c) for c in model.classes_]
-    batch: list[Post] = []
 
-    def run(batch: list[Post]) -> Iterable[tuple[Post, Prediction]]:
-        probs = model.predict_proba([p.text for p in batch])
-        for post, row in zip(batch, probs):
+    def batches() -> Iterator[list[Post]]:
+        batch: list[Post] = []
+        for post in posts:
+            batch.append(post)
+            if len(batch) >= batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def emit(batch: list[Post], scored: tuple[np.ndarray, np.ndarray | None]) -> Iterator[tuple[Post, Prediction]]:
+        probs, compound = scored
+        for i, (post, row) in enumerate(zip(batch, probs)):
             best = int(np.argmax(row))
-            yield post, Prediction(
-                post.id, classes[best], float(row[best]), {c: float(v) for c, v in zip(classes, row)},
-                post_sentiment(post),
-            )
+            english = post.lang is None or post.lang in VADER_LANGUAGES
+            sentiment = float(compound[i]) if compound is not None and english else None
+            if compound is None and english:
+                sentiment = post_sentiment(post)
+            yield post, Prediction(post.id, classes[best], float(row[best]),
+                                   {c: float(v) for c, v in zip(classes, row)}, sentiment)
         if progress:
             progress(len(batch))
 
-    for post in posts:
-        batch.append(post)
-        if len(batch) >= batch_size:
-            yield from run(batch)
-            batch = []
-    if batch:
-        yield from run(batch)
+    if n_jobs in (None, 1):
+        for batch in batches():
+            yield from emit(batch, _score_batch(model, batch))
+        return
+    from joblib import Parallel, delayed
+
+    pending: list[list[Post]] = []
+
+    def remember(batch: list[Post]) -> list[Post]:
+        pending.append(batch)
+        return batch
+
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(_score_batch)(model, remember(batch)) for batch in batches()
+    )
+    for scored in results:
+        yield from emit(pending.pop(0), scored)

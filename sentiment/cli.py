@@ -30,6 +30,12 @@ TOPIC_OPTION = click.option(
 )
 
 
+MODEL_OPTION = click.option(
+    "--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="A model file from `sentiment train` (default: the topic's model, trained on its examples).",
+)
+
+
 class UtcTime(click.ParamType):
     """An ISO 8601 time with a timezone ('2026-01-06T00:00:00Z'); naive times are refused."""
 
@@ -150,13 +156,20 @@ def export_command(ctx: click.Context, output: Path, since: datetime | None, unt
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Destination CSV: id,label,confidence,p_<group>...")
 @TOPIC_OPTION
+@MODEL_OPTION
 @click.pass_context
 @_fail_on_library_error
-def classify_command(ctx: click.Context, input: Path, output: Path, topic: str | None) -> None:
-    """Classify the posts of any importable file (without storing them)."""
+def classify_command(ctx: click.Context, input: Path, output: Path, topic: str | None, model_path: Path | None) -> None:
+    """Classify the posts of any importable file (without storing them).
+
+    Output columns: id, label, confidence, p_<group> per group, sentiment
+    (VADER compound, English posts only).
+    """
+    from .classify import load_model
     from .pipeline import classify_file
 
-    n, rejected = classify_file(input, output, topic=topic, progress=_progress(ctx))
+    model = load_model(model_path) if model_path else None
+    n, rejected = classify_file(input, output, topic=topic, model=model, progress=_progress(ctx))
     for rejection in rejected[:10]:
         click.echo(f"warning: {input}, line {rejection.line}: skipped: {rejection.problem}", err=True)
     _say(ctx, f"classified {n} posts into {output}" + (f" ({len(rejected)} skipped)" if rejected else ""))
@@ -168,19 +181,22 @@ def classify_command(ctx: click.Context, input: Path, output: Path, topic: str |
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
               show_default=True, help="Folder under which the dated report folder is written.")
 @TOPIC_OPTION
+@MODEL_OPTION
 @STORE_OPTION
 @click.pass_context
 @_fail_on_library_error
 def report_command(ctx: click.Context, since: datetime | None, until: datetime | None, out_dir: Path,
-                   topic: str | None, store: Path) -> None:
+                   topic: str | None, model_path: Path | None, store: Path) -> None:
     """Classify the stored posts of the window and write a report folder."""
-    from .pipeline import report
+    from .pipeline import model_for, report
     from .store import Store
     from .topic import load_topic
 
     topic_obj = load_topic(topic)
+    model = model_for(topic_obj, model_path)
     with Store(store) as db:
-        folder = report(db, topic_obj, since=since, until=until, out_dir=out_dir, progress=_progress(ctx))
+        folder = report(db, topic_obj, since=since, until=until, out_dir=out_dir, model=model,
+                        progress=_progress(ctx))
     _say(ctx, f"report written to {folder}")
 
 
@@ -190,10 +206,12 @@ def report_command(ctx: click.Context, since: datetime | None, until: datetime |
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
               show_default=True, help="Folder under which the dated report folder is written.")
 @TOPIC_OPTION
+@MODEL_OPTION
 @STORE_OPTION
 @click.pass_context
 @_fail_on_library_error
-def run_command(ctx: click.Context, inputs: tuple[Path, ...], out_dir: Path, topic: str | None, store: Path) -> None:
+def run_command(ctx: click.Context, inputs: tuple[Path, ...], out_dir: Path, topic: str | None,
+                model_path: Path | None, store: Path) -> None:
     """The main job: import posts, classify them and write a report.
 
     With no --input it imports the topic's shipped sample corpus, so it runs
@@ -201,13 +219,196 @@ def run_command(ctx: click.Context, inputs: tuple[Path, ...], out_dir: Path, top
     """
     from .pipeline import run
 
-    result = run(topic=topic, store=store, inputs=inputs or None, out_dir=out_dir, progress=_progress(ctx))
+    result = run(topic=topic, store=store, inputs=inputs or None, out_dir=out_dir, model=model_path,
+                 progress=_progress(ctx))
     for imp in result.imports:
         _say(ctx, f"imported {imp.path}: {imp.new} new, {imp.updated} updated, {imp.unchanged} unchanged, "
                   f"{imp.rejected} rejected")
     _say(ctx, f"classified {result.n_posts} posts; report written to {result.report}")
     for name in ("proportions.png", "report.pdf", "posts.csv", "summary.json"):
         _say(ctx, f"  {result.report / name}")
+
+
+@main.command("train")
+@click.argument("examples", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the model file.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="A StanceClassifier parameter, e.g. --param C=4 --param char_ngram_range=(2,5).")
+@TOPIC_OPTION
+@click.pass_context
+@_fail_on_library_error
+def train_command(ctx: click.Context, examples: Path | None, output: Path | None, params: tuple[str, ...],
+                  topic: str | None) -> None:
+    """Train a stance model.
+
+    With EXAMPLES (a CSV or TSV with text and label columns, any label names)
+    and --output: train on that file and write the model there. With --topic
+    and no EXAMPLES: (re)build that topic's own model from its examples file,
+    the model report and run use (and also write it to --output if given).
+    """
+    from .classify import save_model, topic_model
+    from .pipeline import train
+    from .topic import load_topic
+
+    if examples is not None:
+        if output is None:
+            raise click.UsageError("give --output MODEL for the trained model")
+        model = train(examples, output, allowed_labels=load_topic(topic).group_ids if topic else None,
+                      params=_estimator_params(params))
+        where = str(output)
+    else:
+        if topic is None:
+            raise click.UsageError("give an EXAMPLES file, or --topic NAME to build that topic's model")
+        if params:
+            raise click.UsageError("--param applies to a model trained from an EXAMPLES file")
+        topic_obj = load_topic(topic)
+        model = topic_model(topic_obj)
+        where = f"the {topic_obj.name} model cache"
+        if output is not None:
+            save_model(model, output, trained_on=str(topic_obj.examples))
+            where = str(output)
+    labels = ", ".join(map(str, model.classes_))
+    _say(ctx, f"trained on {len(model.cv_labels_) if model.cv_labels_ is not None else '?'} examples "
+              f"({labels}); model in {where}")
+
+
+def _estimator_params(pairs: tuple[str, ...]) -> dict[str, Any]:
+    import ast
+
+    from .classify import StanceClassifier
+
+    known = StanceClassifier().get_params()
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or name not in known:
+            raise click.BadParameter(f"{pair!r}: expected NAME=VALUE with NAME one of {', '.join(sorted(known))}",
+                                     param_hint="--param")
+        try:
+            out[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[name] = value  # a plain word, such as class_weight=balanced
+    return out
+
+
+@main.command("evaluate")
+@click.argument("examples", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@TOPIC_OPTION
+@MODEL_OPTION
+@click.pass_context
+@_fail_on_library_error
+def evaluate_command(ctx: click.Context, examples: Path | None, as_json: bool, topic: str | None,
+                     model_path: Path | None) -> None:
+    """Score a model on labeled posts (CSV/TSV with text, label and optional lang).
+
+    Prints per-group precision, recall and F1, macro-F1, the confusion matrix,
+    per-language figures and the error of the group shares. Without EXAMPLES
+    it cross-validates (5 folds) on the topic's own examples.
+    """
+    import json as json_module
+
+    from .classify import load_model
+    from .pipeline import evaluate_examples
+    from .topic import load_topic
+
+    if examples is None and model_path is not None:
+        raise click.UsageError("cross-validation uses the topic's examples; give EXAMPLES to score --model")
+    topic_obj = load_topic(topic)
+    model = load_model(model_path) if model_path else None
+    result = evaluate_examples(examples, topic=topic_obj, model=model)
+    if as_json:
+        click.echo(json_module.dumps(result.to_dict(), indent=2))
+        return
+    click.echo(f"{result.n} posts{' (5-fold cross-validation on the topic examples)' if examples is None else ''}")
+    click.echo(f"accuracy {result.accuracy:.3f}   macro-F1 {result.macro_f1:.3f}\n")
+    width = max(len(g) for g in result.labels) + 2
+    click.echo(f"{'group':<{width}}precision  recall     F1  support")
+    for g, sc in result.groups.items():
+        click.echo(f"{g:<{width}}{sc.precision:9.3f}{sc.recall:8.3f}{sc.f1:7.3f}{sc.support:9d}")
+    click.echo("\nconfusion (rows: true group, columns: predicted)")
+    click.echo(" " * width + "".join(f"{g[:10]:>11}" for g in result.labels))
+    for g, row in zip(result.labels, result.confusion):
+        click.echo(f"{g:<{width}}" + "".join(f"{v:11d}" for v in row))
+    if result.languages:
+        click.echo("\nby language")
+        for lang, figures in result.languages.items():
+            click.echo(f"  {lang:<4} n={figures['n']:<6} accuracy {figures['accuracy']:.3f}  "
+                       f"macro-F1 {figures['macro_f1']:.3f}")
+    click.echo("\nshares   true   counted" + ("  corrected [95% interval]" if result.corrected_shares else ""))
+    for g in result.labels:
+        line = f"  {g:<{width}}{result.true_shares[g]:6.1%}  {result.raw_shares[g]:7.1%}"
+        if result.corrected_shares and result.corrected_ci:
+            low, high = result.corrected_ci[g]
+            line += f"  {result.corrected_shares[g]:8.1%} [{low:.1%}, {high:.1%}]"
+        click.echo(line)
+    error = f"largest share error: counted {result.raw_share_error:.1%}"
+    if result.corrected_share_error is not None:
+        error += f", corrected {result.corrected_share_error:.1%}"
+    click.echo(error)
+
+
+@main.command("label")
+@click.option("--n", "n", type=click.IntRange(min=1), default=20, show_default=True,
+              help="How many posts to label in this round.")
+@TOPIC_OPTION
+@STORE_OPTION
+@click.pass_context
+@_fail_on_library_error
+def label_command(ctx: click.Context, n: int, topic: str | None, store: Path) -> None:
+    """Label the stored posts the model is least sure of, then retrain.
+
+    Each post is shown with the model's guess. Type the group's number (or
+    its name), s to skip, u to undo the last label, q to quit. Every label is
+    written to the topic's examples file at once, so quitting loses nothing.
+    An installed topic is first copied to ./data/topics/NAME.
+    """
+    import textwrap
+
+    from .label import LabelSession
+    from .store import Store
+    from .topic import load_topic
+
+    with Store(store) as db:
+        session = LabelSession(load_topic(topic), db, n=n)
+    groups = session.groups
+    if session.current() is None:
+        click.echo("nothing to label: no stored posts of this topic that are not already examples")
+        return
+    keys = "  ".join(f"[{i}] {g}" for i, g in enumerate(groups, start=1)) + "  [s]kip  [u]ndo  [q]uit"
+    click.echo(f"labeling up to {len(session.candidates)} posts into {session.topic.examples}")
+    while (candidate := session.current()) is not None:
+        post = candidate.post
+        click.echo("\n" + "-" * 72)
+        when = f"  {post.created_at:%Y-%m-%d %H:%M} UTC" if post.created_at else ""
+        click.echo(f"{session.position + 1}/{len(session.candidates)}  @{post.author_username or '?'}  "
+                   f"{post.lang or '?'}{when}")
+        click.echo(textwrap.fill(post.text, 72))
+        click.echo(f"model's guess: {candidate.guess} ({candidate.confidence:.0%})")
+        try:
+            answer = click.prompt(keys, default="", show_default=False).strip().lower()
+        except (click.Abort, EOFError):
+            answer = "q"
+        if answer in ("q", "quit"):
+            break
+        if answer in ("s", "skip", ""):
+            session.skip()
+        elif answer in ("u", "undo"):
+            back = session.undo()
+            click.echo("nothing to undo" if back is None else "took back the last label")
+        elif answer.isdigit() and 1 <= int(answer) <= len(groups):
+            session.label(groups[int(answer) - 1])
+        elif answer in groups:
+            session.label(answer)
+        else:
+            click.echo(f"{answer!r}? " + keys)
+    if not session.added:
+        click.echo("no labels added")
+        return
+    click.echo(f"\nadded {len(session.added)} labels to {session.topic.examples}; retraining...")
+    model = session.retrain()
+    click.echo(f"the model now learns from {len(model.cv_labels_) if model.cv_labels_ is not None else '?'} examples")
 
 
 #: Exit code of a run that stopped early but kept what it got (the usage cap).

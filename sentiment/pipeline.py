@@ -18,15 +18,27 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from .classify import StanceClassifier, calibration, predict_posts, topic_model
-from .errors import InputError, SentimentError
+from .classify import (
+    StanceClassifier,
+    calibration,
+    load_examples,
+    load_model,
+    predict_posts,
+    save_model,
+    topic_model,
+)
+from .evaluate import Evaluation, evaluate
+from .errors import InputError, ModelError, SentimentError
 from .importers import ImportResult, Rejection, import_file, read_posts
 from .models import Post
 from .report import write_report
 from .store import Store
 from .topic import Topic, load_topic
 
-__all__ = ["run", "report", "import_files", "classify_file", "export_posts", "load_gold", "RunResult"]
+__all__ = [
+    "run", "report", "import_files", "classify_file", "export_posts", "load_gold", "RunResult",
+    "train", "evaluate_examples", "model_for",
+]
 
 
 class Bar(Protocol):
@@ -122,6 +134,7 @@ def run(
     store: str | Path | None = None,
     inputs: Iterable[str | Path] | None = None,
     out_dir: str | Path = "reports",
+    model: str | Path | None = None,
     progress: ProgressFactory | None = None,
 ) -> RunResult:
     """The main job: import posts, classify them and write a report.
@@ -138,7 +151,7 @@ def run(
         paths = [topic.sample]
     with Store(store) as db:
         imports = list(import_files(db, paths, topic=topic, progress=progress))
-        folder = report(db, topic, out_dir=out_dir, progress=progress)
+        folder = report(db, topic, out_dir=out_dir, model=model_for(topic, model), progress=progress)
         n_posts = db.count(topic.name, topic.start, topic.end)
     return RunResult(folder, n_posts, imports)
 
@@ -163,8 +176,8 @@ def classify_file(
     ``sentiment`` (VADER compound, English posts only). Returns
     the number of posts written and the rejected records.
     """
-    topic = topic if isinstance(topic, Topic) else load_topic(topic)
-    model = model or topic_model(topic)
+    if model is None:
+        model = topic_model(topic if isinstance(topic, Topic) else load_topic(topic))
     classes = [str(c) for c in model.classes_]
     output = Path(output)
     rejected: list[Rejection] = []
@@ -249,3 +262,42 @@ def export_posts(
     return n
 
 
+
+
+def model_for(topic: Topic, model_path: str | Path | None = None) -> StanceClassifier:
+    """The model to use for a topic: a model file if given (its groups must be the
+    topic's), else the topic's own model trained on its examples."""
+    if model_path is None:
+        return topic_model(topic)
+    model = load_model(model_path)
+    if set(map(str, model.classes_)) != set(topic.group_ids):
+        raise ModelError(f"{model_path} sorts posts into {sorted(map(str, model.classes_))}, but topic "
+                         f"{topic.name!r} has groups {topic.group_ids}; use --topic for that model's topic")
+    return model
+
+
+def train(examples: str | Path, output: str | Path, *, allowed_labels: Iterable[str] | None = None,
+          params: dict[str, Any] | None = None) -> StanceClassifier:
+    """Train a stance model on a CSV/TSV of ``text`` and ``label`` (any label names) and save it.
+
+    ``params`` are :class:`StanceClassifier` parameters (both cores are used by default).
+    """
+    data = load_examples(examples, allowed_labels)
+    model = StanceClassifier(**{"n_jobs": -1, **(params or {})}).fit(data.texts, data.labels)
+    save_model(model, output, trained_on=str(Path(examples).resolve()))
+    return model
+
+
+def evaluate_examples(examples: str | Path | None, *, topic: Topic, model: StanceClassifier | None = None) -> Evaluation:
+    """Score a model on a labeled file; with no file, cross-validate on the topic's own examples."""
+    if examples is None:
+        model = topic_model(topic)
+        if topic.examples is None or model.cv_proba_ is None:
+            raise ModelError(f"topic {topic.name!r} has too few examples per group to cross-validate")
+        data = load_examples(topic.examples, topic.group_ids)
+        return evaluate(data.labels, model.cv_proba_, [str(c) for c in model.classes_], langs=data.langs)
+    model = model or topic_model(topic)
+    classes = [str(c) for c in model.classes_]
+    data = load_examples(examples, classes)
+    proba = model.predict_proba(data.texts)
+    return evaluate(data.labels, proba, classes, langs=data.langs, calibration=calibration(model, classes))

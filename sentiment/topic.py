@@ -54,6 +54,7 @@ class Topic:
     examples: Path | None
     sample: Path | None
     sample_labels: Path | None
+    heldout: Path | None = None
 
     @property
     def group_ids(self) -> list[str]:
@@ -178,4 +179,5 @@ def load_topic(name_or_path: str | Path | None = None) -> Topic:
         examples=_file(folder.resolve(), files, "examples"),
         sample=_file(folder.resolve(), files, "sample"),
         sample_labels=_file(folder.resolve(), files, "sample_labels"),
+        heldout=_file(folder.resolve(), files, "heldout"),
     )

@@ -87,3 +87,21 @@ def test_an_unreadable_cache_file_is_rebuilt(tiny_topic, tmp_path, monkeypatch):
     (cached,) = (tmp_path / "cache").glob("*.joblib")
     cached.write_bytes(b"garbage")
     assert topic_model(tiny_topic).predict(["no to the toll"]).tolist() == ["against_it"]
+
+
+def test_parallel_scoring_gives_the_same_predictions_in_the_same_order():
+    model = StanceClassifier(cv=None).fit(TEXTS, LABELS)
+    posts = [Post(id=str(i), text=t, lang="en") for i, t in enumerate(TEXTS * 4)]
+    serial = [(p.id, pr.label, round(pr.confidence, 6), pr.sentiment) for p, pr in predict_posts(model, posts)]
+    parallel = [(p.id, pr.label, round(pr.confidence, 6), pr.sentiment)
+                for p, pr in predict_posts(model, posts, batch_size=7, n_jobs=2)]
+    assert serial == parallel
+
+
+def test_sentiment_is_vaders_compound_for_english_and_none_for_other_languages():
+    model = StanceClassifier(cv=None).fit(TEXTS, LABELS)
+    posts = [Post(id="1", text="I love this wonderful bridge!", lang="en"),
+             Post(id="2", text="I hate this awful bridge!"),
+             Post(id="3", text="Я люблю этот мост!", lang="ru")]
+    scores = [pred.sentiment for _, pred in predict_posts(model, posts)]
+    assert scores[0] > 0.5 and scores[1] < -0.5 and scores[2] is None

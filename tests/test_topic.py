@@ -14,7 +14,7 @@ def test_the_shipped_topic_loads_with_its_files():
     assert topic.name == "paris_declaration"
     assert topic.group_ids == ["pro_ukraine", "skeptic", "neutral"]
     assert topic.start < topic.end
-    for path in (topic.examples, topic.sample, topic.sample_labels):
+    for path in (topic.examples, topic.sample, topic.sample_labels, topic.heldout):
         assert path is not None and path.is_file()
     assert len(topic.query) <= 512  # fits X's recent-search limit
 

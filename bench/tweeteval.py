@@ -1,0 +1,75 @@
+"""TweetEval stance (SemEval-2016 Task 6): the official figure for our stance model.
+
+    python bench/tweeteval.py [BENCHMARKS_DIR]
+
+Parameters are chosen on `val` only (a small grid, models trained on
+`train`, scored on the five val sets pooled); then for each target
+`sentiment train` trains on `train` with them and the model predicts `test`. The official metric is the mean of
+F1(against) and F1(favor) over the five targets' test predictions pooled.
+Default BENCHMARKS_DIR: ../shared/benchmarks next to this checkout.
+"""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from sklearn.metrics import f1_score
+
+from sentiment.classify import StanceClassifier, load_examples, load_model
+
+TARGETS = ["abortion", "atheism", "climate", "feminist", "hillary"]
+GRID = {"C": [0.3, 1.0, 3.0, 8.0], "class_weight": ["balanced", None], "vader": [True, False]}
+
+
+def official(y_true: list[str], y_pred: list[str]) -> float:
+    f = f1_score(y_true, y_pred, labels=["against", "favor"], average=None, zero_division=0)
+    return float(f.mean())
+
+
+def main() -> None:
+    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
+    base = root / "tweeteval_stance"
+    pooled_true: list[str] = []
+    pooled_pred: list[str] = []
+    # One parameter set for all targets, chosen on the five val sets pooled:
+    # each val set alone (40 to 69 tweets) is too small to choose by.
+    data = {t: (load_examples(base / t / "train.tsv"), load_examples(base / t / "val.tsv")) for t in TARGETS}
+    best, best_score = {}, -1.0
+    for values in itertools.product(*GRID.values()):
+        params = dict(zip(GRID, values))
+        val_true: list[str] = []
+        val_pred: list[str] = []
+        for train, val in data.values():
+            model = StanceClassifier(cv=None, **params).fit(train.texts, train.labels)
+            val_true += val.labels
+            val_pred += model.predict(val.texts).tolist()
+        score = official(val_true, val_pred)
+        print(f"val {score * 100:.1f} with {params}", flush=True)
+        if score > best_score:
+            best, best_score = params, score
+    print(f"chosen on val: {best} (val {best_score * 100:.1f})")
+    with tempfile.TemporaryDirectory() as tmp:
+        for target in TARGETS:
+            model_path = Path(tmp) / f"{target}.model"
+            args = [sys.executable, "-m", "sentiment.cli", "-q", "train", str(base / target / "train.tsv"),
+                    "--output", str(model_path)]
+            for name, value in best.items():
+                args += ["--param", f"{name}={value}"]
+            subprocess.run(args, check=True)
+            test = load_examples(base / target / "test.tsv")
+            pred = load_model(model_path).predict(test.texts).tolist()
+            pooled_true += test.labels
+            pooled_pred += pred
+            print(f"{target}: test {official(test.labels, pred) * 100:.1f}", flush=True)
+    f = f1_score(pooled_true, pooled_pred, labels=["against", "favor"], average=None, zero_division=0)
+    print(f"f1_against: {f[0] * 100:.1f}")
+    print(f"f1_favor: {f[1] * 100:.1f}")
+    print(f"tweeteval_stance_official: {official(pooled_true, pooled_pred) * 100:.1f}")
+
+
+if __name__ == "__main__":
+    main()
