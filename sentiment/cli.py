@@ -16,6 +16,7 @@ import click
 
 from . import __version__
 from .errors import RecordError, SentimentError
+from .schedule import EXIT_PARTIAL  # 3: stopped early, kept what it got
 
 log = logging.getLogger("sentiment")
 
@@ -205,19 +206,31 @@ def report_command(ctx: click.Context, since: datetime | None, until: datetime |
               help="Import these files instead of the topic's sample corpus (repeatable).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
               show_default=True, help="Folder under which the dated report folder is written.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Run as configured in this TOML file (see `sentiment init`): collect, report, prune, log.")
+@click.option("--wait", is_flag=True, help="With --config: wait for another run to finish instead of exiting 4.")
 @TOPIC_OPTION
 @MODEL_OPTION
 @STORE_OPTION
 @click.pass_context
 @_fail_on_library_error
-def run_command(ctx: click.Context, inputs: tuple[Path, ...], out_dir: Path, topic: str | None,
-                model_path: Path | None, store: Path) -> None:
+def run_command(ctx: click.Context, inputs: tuple[Path, ...], out_dir: Path, config_path: Path | None, wait: bool,
+                topic: str | None, model_path: Path | None, store: Path) -> None:
     """The main job: import posts, classify them and write a report.
 
     With no --input it imports the topic's shipped sample corpus, so it runs
-    offline with no X account.
+    offline with no X account. With --config it is a scheduled run, safe to
+    call from cron every hour: exit 0 success, 1 failure, 2 usage error,
+    3 partial (report written, collection stopped early), 4 another run
+    holds the store's lock.
     """
     from .pipeline import run
+
+    if config_path is not None:
+        if inputs or model_path:
+            raise click.UsageError("--config runs as the file says; leave out --input and --model")
+        _scheduled(ctx, config_path, wait)
+        return
 
     result = run(topic=topic, store=store, inputs=inputs or None, out_dir=out_dir, model=model_path,
                  progress=_progress(ctx))
@@ -411,8 +424,6 @@ def label_command(ctx: click.Context, n: int, topic: str | None, store: Path) ->
     click.echo(f"the model now learns from {len(model.cv_labels_) if model.cv_labels_ is not None else '?'} examples")
 
 
-#: Exit code of a run that stopped early but kept what it got (the usage cap).
-EXIT_PARTIAL = 3
 
 
 @main.command("collect")
@@ -495,6 +506,87 @@ def _default_window(start: datetime, end: datetime, archive: bool) -> tuple[date
             "use --archive or give --since/--until"
         )
     return (start if start > reach else None), until
+
+
+def _scheduled(ctx: click.Context, config_path: Path, wait: bool) -> None:
+    from .schedule import load_config, scheduled_run
+
+    config = load_config(config_path)
+    outcome = scheduled_run(config, wait=None if wait else 0, progress=_progress(ctx))
+    if outcome.exit_code == 4:
+        click.echo(f"sentiment: {outcome.message}", err=True)
+        ctx.exit(4)
+    _say(ctx, f"{outcome.outcome}: {outcome.posts_new} new posts; {outcome.posts_in_window} in the window; "
+              f"report {outcome.report}")
+    if outcome.message:
+        click.echo(f"warning: {outcome.message}", err=True)
+    ctx.exit(outcome.exit_code)
+
+
+@main.command("init")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), default=Path("sentiment.toml"))
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.pass_context
+@_fail_on_library_error
+def init_command(ctx: click.Context, path: Path, force: bool) -> None:
+    """Write a commented example run configuration (default: sentiment.toml)."""
+    from .schedule import write_example_config
+
+    write_example_config(path, force=force)
+    _say(ctx, f"wrote {path}; edit it, then: sentiment run --config {path}")
+
+
+@main.command("status")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A run configuration (its store, reports and window).")
+@STORE_OPTION
+@TOPIC_OPTION
+@click.pass_context
+@_fail_on_library_error
+def status_command(ctx: click.Context, config_path: Path | None, store: Path, topic: str | None) -> None:
+    """Posts per day in the store, the last collection, the last report and the next window."""
+    import json as json_module
+    from datetime import timezone
+
+    from .schedule import load_config
+    from .store import Store
+
+    config = load_config(config_path) if config_path else None
+    store_path = config.store if config else store
+    if not store_path.exists():
+        raise SentimentError(f"{store_path}: no store yet (run `sentiment run` or `sentiment collect` first)")
+    topic_name = (config.topic if config else topic) or None
+    with Store(store_path) as db:
+        days = db.posts_per_day(None if topic_name is None else _topic_name(topic_name))
+        last = db.last_run()
+        total = db.count()
+    click.echo(f"store: {store_path} ({total:,} posts)")
+    click.echo("posts per day (UTC):" if days else "posts per day: none with a time")
+    for day, n in days:
+        click.echo(f"  {day}  {n:>8,}")
+    if last:
+        click.echo(f"last collection: started {last['started_at']}, {last['status']}, {last['n_posts']:,} posts read "
+                   f"({last['n_new']:,} new), last activity {last['updated_at']}")
+    else:
+        click.echo("last collection: none")
+    if config and config.log_file and config.log_file.exists():
+        lines = config.log_file.read_text(encoding="utf-8").strip().splitlines()
+        if lines:
+            record = json_module.loads(lines[-1])
+            click.echo(f"last run: {record['start']} {record['outcome']} (exit {record['exit_code']}); "
+                       f"report {record['report']}")
+    if config:
+        latest = config.output / "latest"
+        click.echo(f"latest report: {latest.resolve() if latest.exists() else 'none'}")
+        start, end = config.window(datetime.now(timezone.utc))
+        what = f"the {config.window_last} before the run" if config.window_last else "a fixed range"
+        click.echo(f"next window: {what} (now {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC)")
+
+
+def _topic_name(name: str) -> str:
+    from .topic import load_topic
+
+    return load_topic(name).name
 
 
 @main.command("topics")

@@ -176,11 +176,14 @@ def collect(
     prices: Prices | None = None,
     progress: Callable[[str, int | None, str], Any] | None = None,
     now: datetime | None = None,
+    resume_any_window: bool = False,
 ) -> CollectResult:
     """Collect the posts matching ``query`` (already built by :func:`build_query`) into ``store``.
 
     The window is ``[since, until)``. ``max_posts`` is a hard budget on posts
-    read (X bills reads, so it also caps the spend).
+    read (X bills reads, so it also caps the spend). ``resume_any_window``
+    resumes an unfinished run of the same query whatever its window (for
+    scheduled runs, whose window moves with the clock).
     """
     prices = prices or Prices.from_env()
     now = now or datetime.now(timezone.utc)
@@ -195,7 +198,10 @@ def collect(
         raise QueryError(f"--since-id must be a post id (digits), got {since_id!r}")
     start, end = _iso(since), _iso(until)
 
-    run = store.resumable_run(_key(endpoint, query, start, end, since_id))
+    if resume_any_window:
+        run = store.resumable_run_for_query(endpoint, query)
+    else:
+        run = store.resumable_run(_key(endpoint, query, start, end, since_id))
     resumed = run is not None
     if run is None:
         newest = store.newest_collected_id(endpoint, query, start)
@@ -213,12 +219,13 @@ def collect(
                            since_id=run["since_id"])
     params: dict[str, Any] = {"query": query, "tweet_fields": TWEET_FIELDS, "user_fields": USER_FIELDS,
                               "expansions": EXPANSIONS}
+    # The run's own window: a resumed run goes on with the parameters it began with.
     if run["since_id"]:
         params["since_id"] = run["since_id"]  # newer than what we have; start_time adds nothing
-    elif start:
-        params["start_time"] = start
-    if end:
-        params["end_time"] = end
+    elif run["start_time"]:
+        params["start_time"] = run["start_time"]
+    if run["end_time"]:
+        params["end_time"] = run["end_time"]
     token = run["next_token"] if resumed else None
     requests_before = api.requests_sent
     bar = progress("collecting", max_posts, "posts") if progress else None

@@ -21,6 +21,7 @@ __all__ = [
     "QueryError",
     "UsageCapReached",
     "RetriesExhausted",
+    "ConfigError",
 ]
 
 
@@ -73,3 +74,7 @@ class UsageCapReached(CollectError):
 
 class RetriesExhausted(CollectError):
     """The X API kept failing (server errors, timeouts, dropped connections) after every retry."""
+
+
+class ConfigError(SentimentError, ValueError):
+    """A run configuration file is missing a value or holds a bad one."""

@@ -96,6 +96,7 @@ def report(
     until: datetime | None = None,
     out_dir: str | Path = "reports",
     model: StanceClassifier | None = None,
+    formats: Iterable[str] | None = None,
     progress: ProgressFactory | None = None,
 ) -> Path:
     """Classify the stored posts of a topic in ``[since, until)`` and write a report.
@@ -110,7 +111,8 @@ def report(
     with _stage(progress, "classifying", store.count(topic.name, start, end), "posts") as update:
         predictions = predict_posts(model, store.posts(topic.name, start, end), progress=update)
         return write_report(out_dir, topic, predictions, start=start, end=end, gold=gold,
-                            calibration=calibration(model, topic.group_ids), model_info=_model_info(topic, model))
+                            calibration=calibration(model, topic.group_ids), model_info=_model_info(topic, model),
+                            formats=formats)
 
 
 def import_files(

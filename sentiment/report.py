@@ -139,6 +139,7 @@ def write_report(
     calibration: tuple[Any, Any] | None = None,
     model_info: str = "",
     now: datetime | None = None,
+    formats: Iterable[str] | None = None,
 ) -> Path:
     """Write a dated report folder under ``out_dir`` and return its path.
 
@@ -163,7 +164,9 @@ def write_report(
         rows: list[list[float]] = []
         y_true: list[str] = []
         y_pred: list[str] = []
-        with (tmp / "posts.csv").open("w", encoding="utf-8", newline="") as handle:
+        wanted = set(formats) if formats is not None else {"png", "pdf", "csv", "json"}
+        csv_path = tmp / "posts.csv" if "csv" in wanted else Path(os.devnull)  # the posts are read once either way
+        with csv_path.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(post_columns(group_ids))
             for post, pred in predictions:
@@ -182,10 +185,13 @@ def write_report(
                 float(f1_score(y_true, y_pred, labels=group_ids, average="macro", zero_division=0)),
             )
         chart = proportions_chart(summary, topic, start, end)
-        chart.savefig(tmp / "proportions.png", dpi=150)
+        if "png" in wanted:
+            chart.savefig(tmp / "proportions.png", dpi=150)
         doc = _summary_json(topic, summary, start, end, evaluation, now, model_info)
         (tmp / "summary.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        _write_pdf(tmp / "report.pdf", topic, summary, chart, start, end, evaluation, model_info, now, __version__)
+        if "pdf" in wanted:
+            _write_pdf(tmp / "report.pdf", topic, summary, chart, start, end, evaluation, model_info, now,
+                       __version__)
         final = _final_folder(out_dir, now)
         os.replace(tmp, final)
     except BaseException:

@@ -314,6 +314,29 @@ class Store:
         ).fetchone()
         return self._run_dict(row)
 
+    def resumable_run_for_query(self, endpoint: str, query: str) -> dict[str, Any] | None:
+        """The latest unfinished run of this query on this endpoint, whatever its window."""
+        row = self.db.execute(
+            "SELECT * FROM collection_runs WHERE endpoint = ? AND query = ? AND status != 'complete' "
+            "AND next_token IS NOT NULL ORDER BY id DESC LIMIT 1",
+            (endpoint, query),
+        ).fetchone()
+        return self._run_dict(row)
+
+    def last_run(self) -> dict[str, Any] | None:
+        """The most recent collection run."""
+        return self._run_dict(self.db.execute("SELECT * FROM collection_runs ORDER BY id DESC LIMIT 1").fetchone())
+
+    def posts_per_day(self, topic: str | None = None, days: int = 14) -> list[tuple[str, int]]:
+        """Stored posts per UTC day, for the last ``days`` days that have any."""
+        where, params = self._where(topic, None, None)
+        rows = self.db.execute(
+            f"SELECT date(created_ms / 1000, 'unixepoch') AS day, COUNT(*) FROM posts{where} "
+            f"{'AND' if where else 'WHERE'} created_ms IS NOT NULL GROUP BY day ORDER BY day DESC LIMIT ?",
+            [*params, days],
+        ).fetchall()
+        return [(day, int(n)) for day, n in reversed(rows)]
+
     def newest_collected_id(self, endpoint: str, query: str, start_time: str | None) -> str | None:
         """The newest post id read by completed runs of this query whose window began no later
         than ``start_time``: a new run needs only posts newer than it."""
