@@ -28,6 +28,7 @@ from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from .classify import Prediction  # noqa: E402
+from .describe import PostRow, describe, summary_paragraph  # noqa: E402
 from .models import METRIC_FIELDS, Post  # noqa: E402
 from .summarize import Summary, summarize  # noqa: E402
 from .topic import Topic  # noqa: E402
@@ -120,6 +121,50 @@ def _post_row(post: Post, pred: Prediction, group_ids: list[str]) -> list[Any]:
     ]
 
 
+def _summary_row(post: Post, pred: Prediction) -> PostRow:
+    counts = [getattr(post, f) for f in ("like_count", "repost_count", "reply_count", "quote_count")]
+    engagement = None if all(c is None for c in counts) else sum(c or 0 for c in counts)
+    return PostRow(post.id, post.text, post.lang, post.created_at, post.author_username, pred.label,
+                   pred.probabilities, engagement, post.impression_count)
+
+
+def summary_markdown(doc: dict[str, Any], topic: Topic, rows: dict[str, PostRow]) -> str:
+    """``summary.md``: the same summary for people."""
+    lines = [f"# {topic.title}: what people say", "",
+             f"{doc['window']['start']} to {doc['window']['end']} · {doc['n_posts']:,} posts", "", doc["summary"], "",
+             "| group | share | 95% interval | posts labeled | share of engagement |", "|---|---|---|---|---|"]
+    for g in topic.groups:
+        d, reach = doc["groups"][g.id], doc["engagement_share"][g.id]
+        eng = "–" if reach["engagement"] is None else f"{reach['engagement']:.0%}"
+        lines.append(f"| {g.name} | {d['share']:.1%} | {d['ci'][0]:.1%}–{d['ci'][1]:.1%} | {d['n']:,} | {eng} |")
+    for g in topic.groups:
+        d = doc["groups"][g.id]
+        lines += ["", f"## {g.name}", "", f"*{g.description}*", "",
+                  "Themes: " + (", ".join(f"{t['phrase']} ({t['n_posts']})" for t in d["themes"]) or "none"), ""]
+        if d["subthemes"]:
+            lines.append("Sub-themes: " + ", ".join(f"{s['label']} ({s['size']})" for s in d["subthemes"]))
+            lines.append("")
+        for pid in d["examples"]:
+            row = rows[pid]
+            when = row.created_at.strftime("%Y-%m-%d %H:%M UTC") if row.created_at else ""
+            text = " ".join(row.text.split())
+            lines.append(f"> {text}  \n> — @{row.author or '?'}, {when}, post {pid}")
+            lines.append("")
+    copies = doc["duplicates"]
+    lines += ["## Copies and campaigns", "",
+              f"{copies['posts_in_copies']:,} posts in {len(copies['groups'])} groups of copies or near-copies "
+              f"(counted {'once per group' if doc['copies_counted'] == 'once' else 'every time'}); "
+              f"{doc['reposts_excluded']:,} reposts left out.", ""]
+    for d in copies["groups"][:10]:
+        lines.append(f"- {d['size']} posts by {d['authors']} accounts ({d['label']}): “{' '.join(d['text'].split())[:160]}”")
+    lines += ["", "## Languages", "", "| language | posts | " + " | ".join(g.name for g in topic.groups) + " |",
+              "|---|---|" + "---|" * len(topic.groups)]
+    for lang, figures in doc["languages"].items():
+        lines.append(f"| {lang} | {figures['n']:,} | " + " | ".join(f"{figures['shares'][g.id]:.0%}" for g in topic.groups)
+                     + " |")
+    return "\n".join(lines) + "\n"
+
+
 def _final_folder(out_dir: Path, now: datetime) -> Path:
     stamp = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
     folder, n = out_dir / stamp, 2
@@ -140,6 +185,8 @@ def write_report(
     model_info: str = "",
     now: datetime | None = None,
     formats: Iterable[str] | None = None,
+    include_reposts: bool = False,
+    copies: str = "all",
 ) -> Path:
     """Write a dated report folder under ``out_dir`` and return its path.
 
@@ -161,7 +208,10 @@ def write_report(
     tmp.mkdir()
     try:
         group_ids = topic.group_ids
-        rows: list[list[float]] = []
+        if copies not in ("all", "once"):
+            raise ValueError(f"copies must be 'all' or 'once', got {copies!r}")
+        rows: list[PostRow] = []
+        reposts = 0
         y_true: list[str] = []
         y_pred: list[str] = []
         wanted = set(formats) if formats is not None else {"png", "pdf", "csv", "json"}
@@ -171,12 +221,22 @@ def write_report(
             writer.writerow(post_columns(group_ids))
             for post, pred in predictions:
                 writer.writerow(_post_row(post, pred, group_ids))
-                rows.append([pred.probabilities.get(g, 0.0) for g in group_ids])
+                if post.is_repost and not include_reposts:
+                    reposts += 1
+                    continue
+                rows.append(_summary_row(post, pred))
                 if gold and post.id in gold:
                     y_true.append(gold[post.id])
                     y_pred.append(pred.label)
+        sections = describe(rows, group_ids, start=start, end=end)
+        counted = rows
+        if copies == "once":
+            repeats = {pid for d in sections["duplicates"]["groups"] for pid in d["post_ids"][1:]}
+            counted = [r for r in rows if r.id not in repeats]
         cv_proba, cv_labels = calibration if calibration is not None else (None, None)
-        summary = summarize(np.asarray(rows), group_ids, cv_proba=cv_proba, cv_labels=cv_labels)
+        proba = np.asarray([[r.probabilities.get(g, 0.0) for g in group_ids] for r in counted])
+        summary = summarize(proba, group_ids, cv_proba=cv_proba, cv_labels=cv_labels)
+        paragraph = summary_paragraph(summary, sections, {g.id: g.name for g in topic.groups}, title=topic.title)
         evaluation = None
         if y_true:
             evaluation = Evaluation(
@@ -188,7 +248,14 @@ def write_report(
         if "png" in wanted:
             chart.savefig(tmp / "proportions.png", dpi=150)
         doc = _summary_json(topic, summary, start, end, evaluation, now, model_info)
+        doc["summary"] = paragraph
+        for g in group_ids:
+            doc["groups"][g].update(sections["groups"][g])
+        doc.update({k: sections[k] for k in ("timeline", "engagement_share", "duplicates", "languages")})
+        doc["reposts_excluded"] = reposts
+        doc["copies_counted"] = copies
         (tmp / "summary.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (tmp / "summary.md").write_text(summary_markdown(doc, topic, {r.id: r for r in rows}), encoding="utf-8")
         if "pdf" in wanted:
             _write_pdf(tmp / "report.pdf", topic, summary, chart, start, end, evaluation, model_info, now,
                        __version__)
