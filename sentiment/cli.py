@@ -181,13 +181,17 @@ def classify_command(ctx: click.Context, input: Path, output: Path, topic: str |
 @click.option("--until", type=UtcTime(), help="Window end (exclusive); default: the topic's.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
               show_default=True, help="Folder under which the dated report folder is written.")
+@click.option("--copies", type=click.Choice(["all", "once"]), default="all", show_default=True,
+              help="Count near-copies (campaigns) every time, or once per group of copies.")
+@click.option("--include-reposts", is_flag=True, help="Count reposts in shares and themes (left out by default).")
 @TOPIC_OPTION
 @MODEL_OPTION
 @STORE_OPTION
 @click.pass_context
 @_fail_on_library_error
 def report_command(ctx: click.Context, since: datetime | None, until: datetime | None, out_dir: Path,
-                   topic: str | None, model_path: Path | None, store: Path) -> None:
+                   copies: str, include_reposts: bool, topic: str | None, model_path: Path | None,
+                   store: Path) -> None:
     """Classify the stored posts of the window and write a report folder."""
     from .pipeline import model_for, report
     from .store import Store
@@ -196,8 +200,8 @@ def report_command(ctx: click.Context, since: datetime | None, until: datetime |
     topic_obj = load_topic(topic)
     model = model_for(topic_obj, model_path)
     with Store(store) as db:
-        folder = report(db, topic_obj, since=since, until=until, out_dir=out_dir, model=model,
-                        progress=_progress(ctx))
+        folder = report(db, topic_obj, since=since, until=until, out_dir=out_dir, model=model, copies=copies,
+                        include_reposts=include_reposts, progress=_progress(ctx))
     _say(ctx, f"report written to {folder}")
 
 

@@ -97,6 +97,8 @@ def report(
     out_dir: str | Path = "reports",
     model: StanceClassifier | None = None,
     formats: Iterable[str] | None = None,
+    copies: str = "all",
+    include_reposts: bool = False,
     progress: ProgressFactory | None = None,
 ) -> Path:
     """Classify the stored posts of a topic in ``[since, until)`` and write a report.
@@ -112,7 +114,7 @@ def report(
         predictions = predict_posts(model, store.posts(topic.name, start, end), progress=update)
         return write_report(out_dir, topic, predictions, start=start, end=end, gold=gold,
                             calibration=calibration(model, topic.group_ids), model_info=_model_info(topic, model),
-                            formats=formats)
+                            formats=formats, copies=copies, include_reposts=include_reposts)
 
 
 def import_files(

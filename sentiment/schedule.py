@@ -74,6 +74,8 @@ last = "24h"
 [report]
 formats = ["png", "pdf", "csv", "json"]
 keep_last = 48              # report folders to keep; older ones are deleted
+copies = "all"              # near-copies (campaigns) count "all" times or "once" per group
+include_reposts = false     # reposts are left out of shares and themes (and counted)
 '''
 
 
@@ -97,6 +99,8 @@ class Config:
     window_end: datetime | None
     formats: tuple[str, ...]
     keep_last: int | None
+    copies: str = "all"
+    include_reposts: bool = False
     bearer_token: str | None = field(default=None, repr=False)
 
     def window(self, now: datetime) -> tuple[datetime, datetime]:
@@ -168,6 +172,9 @@ def load_config(path: str | Path) -> Config:
     keep_last = _get(report, "keep_last", int, where)
     if keep_last is not None and keep_last < 1:
         raise ConfigError(f"{where}: report.keep_last must be at least 1")
+    copies = _get(report, "copies", str, where, "all")
+    if copies not in ("all", "once"):
+        raise ConfigError(f"{where}: report.copies must be \"all\" or \"once\", got {copies!r}")
     token = _get(source, "bearer_token", str, where)
     if token and os.name == "posix" and path.stat().st_mode & 0o077:
         log.warning("%s holds a bearer token but others can read it; chmod 600 it", path)
@@ -188,6 +195,8 @@ def load_config(path: str | Path) -> Config:
         window_end=window_end,
         formats=formats,
         keep_last=keep_last,
+        copies=copies,
+        include_reposts=bool(_get(report, "include_reposts", bool, where, False)),
         bearer_token=token or None,
     )
 
@@ -336,7 +345,7 @@ def scheduled_run(
             if outcome.collection in ("usage_cap", "budget"):
                 partial = f"collection stopped early ({outcome.collection}); the next run continues"
             folder = report(store, topic, since=since, until=until, out_dir=config.output, formats=config.formats,
-                            progress=progress)
+                            copies=config.copies, include_reposts=config.include_reposts, progress=progress)
             outcome.posts_in_window = store.count(topic.name, since, until)
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
         outcome.shares = {g: v["share"] for g, v in summary["groups"].items()}

@@ -119,6 +119,18 @@ def test_report_on_a_window_of_the_store(runner, tmp_path, tiny_topic_dir):
     assert summary["n_posts"] == 3 and set(summary["groups"]) == {"for_it", "against_it"}
 
 
+def test_report_can_count_copies_once(runner, tmp_path, tiny_topic_dir):
+    store = tmp_path / "s.sqlite"
+    rows = [{"id": str(i), "text": "vote no on the toll bridge, keep the ferry running", "author_username": f"bot{i}",
+             "created_at": "2025-03-02T12:00:00Z"} for i in range(1, 6)]
+    rows.append({"id": "9", "text": "build the bridge", "created_at": "2025-03-02T13:00:00Z"})
+    invoke(runner, "import", write_jsonl(tmp_path / "p.jsonl", rows), "--store", store, "--topic", tiny_topic_dir)
+    invoke(runner, "report", "--store", store, "--topic", tiny_topic_dir, "--out", tmp_path / "r", "--copies", "once")
+    (folder,) = (tmp_path / "r").iterdir()
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["n_posts"] == 2 and summary["duplicates"]["groups"][0]["size"] == 5
+
+
 def test_report_with_until_before_since_is_refused(runner, tmp_path):
     result = invoke(runner, "report", "--store", tmp_path / "s.sqlite", "--since", "2026-01-07T00:00:00Z",
                     "--until", "2026-01-06T00:00:00Z", code=1)
