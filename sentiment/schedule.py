@@ -283,24 +283,26 @@ def _collect(config: Config, store: Any, topic: Any, since: datetime, now: datet
     api = api or XApi(config.bearer_token)
     query = build_query(config.query or topic.query, languages=config.languages, archive=config.archive)
     endpoint = "all" if config.archive else "recent"
-    first_ever = store.newest_collected_id(endpoint, query, None) is None
-    # The first run reaches back to the window's start; later ones ask only
-    # for posts newer than the newest already read (since_id), whatever the window.
-    start = since if first_ever else None
-    if start is not None and not config.archive:
-        start = max(start, now - timedelta(days=7) + timedelta(minutes=1))
-    result = collect(store, api, query=query, since=start, max_posts=config.max_posts, archive=config.archive,
-                     topic=topic.name, now=now, resume_any_window=True)
-    new, status = result.posts_new, result.status
-    if result.resumed and status == "complete":
-        # The interrupted run is finished; now catch up with what arrived since.
-        budget = None if config.max_posts is None else config.max_posts - result.posts_read
-        if budget is None or budget >= 10:
-            more = collect(store, api, query=query, max_posts=budget, archive=config.archive, topic=topic.name,
-                           now=now, resume_any_window=True)
-            new, status = new + more.posts_new, more.status
-        else:
-            status = "budget"
+    budget = config.max_posts
+    new, status = 0, "complete"
+    # At most two passes: finish an interrupted run (if any), then read what is newer.
+    for _ in range(2):
+        # Only posts newer than the newest already read (since_id), whatever the window;
+        # the very first run reaches back to the window's start instead.
+        newest = store.newest_collected_id(endpoint, query, None, any_window=True)
+        start = since if newest is None else None
+        if start is not None and not config.archive:
+            start = max(start, now - timedelta(days=7) + timedelta(minutes=1))
+        result = collect(store, api, query=query, since=start, since_id=newest, max_posts=budget,
+                         archive=config.archive, topic=topic.name, now=now, resume_any_window=True)
+        new, status = new + result.posts_new, result.status
+        if not (result.resumed and status == "complete"):
+            break
+        if budget is not None:
+            budget -= result.posts_read
+            if budget < 10:
+                status = "budget"
+                break
     return new, status
 
 

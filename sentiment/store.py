@@ -337,16 +337,19 @@ class Store:
         ).fetchall()
         return [(day, int(n)) for day, n in reversed(rows)]
 
-    def newest_collected_id(self, endpoint: str, query: str, start_time: str | None) -> str | None:
+    def newest_collected_id(self, endpoint: str, query: str, start_time: str | None, *,
+                            any_window: bool = False) -> str | None:
         """The newest post id read by completed runs of this query whose window began no later
-        than ``start_time``: a new run needs only posts newer than it."""
+        than ``start_time`` (or whatever their window, with ``any_window``): a new run needs
+        only posts newer than it."""
         rows = self.db.execute(
             "SELECT newest_id, start_time FROM collection_runs WHERE endpoint = ? AND query = ? "
             "AND status = 'complete' AND newest_id IS NOT NULL",
             (endpoint, query),
         ).fetchall()
         ids = [int(newest) for newest, start in rows
-               if start is None or (start_time is not None and _ms(_parse(start)) <= _ms(_parse(start_time)))]
+               if any_window or start is None
+               or (start_time is not None and _ms(_parse(start)) <= _ms(_parse(start_time)))]
         return str(max(ids)) if ids else None
 
     def start_run(self, *, key: str, endpoint: str, query: str, start_time: str | None, end_time: str | None,

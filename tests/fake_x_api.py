@@ -171,13 +171,15 @@ class FakeXApi:
         if not 10 <= size <= 100:
             return self.send(handler, 400, {"title": "Invalid Request", "detail": "max_results must be 10..100",
                                             "errors": [{"message": "max_results"}]})
-        offset = int(base64.b64decode(params["next_token"]).decode()) if "next_token" in params else 0
+        # Like X's, a next_token is a cursor anchored on a post id (pages go on below it),
+        # so posts that arrive while a run pages through do not shift its pages.
         everything = self.matching(params)
-        chunk = everything[offset:offset + size]
+        if "next_token" in params:
+            cursor = int(base64.b64decode(params["next_token"]).decode())
+            everything = [p for p in everything if int(p["id"]) < cursor]
+        chunk = everything[:size]
         if fault and fault["kind"] == "empty":
-            chunk, next_offset = [], offset  # an empty page that still points onwards
-        else:
-            next_offset = offset + size
+            chunk = []  # an empty page that still points onwards
         body: dict[str, Any] = {"meta": {"result_count": len(chunk)}}
         if chunk:
             author_ids = {p["author_id"] for p in chunk}
@@ -186,8 +188,9 @@ class FakeXApi:
             if self.post_spelling:
                 body["includes"]["posts"] = []
             body["meta"].update(newest_id=chunk[0]["id"], oldest_id=chunk[-1]["id"])
-        if next_offset < len(everything):
-            body["meta"]["next_token"] = base64.b64encode(str(next_offset).encode()).decode()
+        if len(everything) > len(chunk):
+            cursor = int(chunk[-1]["id"]) if chunk else int(everything[0]["id"]) + 1
+            body["meta"]["next_token"] = base64.b64encode(str(cursor).encode()).decode()
         if fault and fault["kind"] == "errors":
             body["errors"] = [{"value": "123", "detail": "Could not find user with id: [123].",
                                "title": "Not Found Error", "resource_type": "user", "parameter": "id",
