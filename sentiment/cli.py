@@ -18,8 +18,6 @@ from . import __version__
 from .errors import RecordError, SentimentError
 from .schedule import EXIT_PARTIAL  # 3: stopped early, kept what it got
 
-log = logging.getLogger("sentiment")
-
 STORE_OPTION = click.option(
     "--store", type=click.Path(dir_okay=False, path_type=Path), envvar="SENTIMENT_STORE", show_envvar=True,
     default=Path("data") / "sentiment.sqlite", show_default=True, help="The SQLite post store.",
@@ -335,35 +333,7 @@ def evaluate_command(ctx: click.Context, examples: Path | None, as_json: bool, t
     topic_obj = load_topic(topic)
     model = load_model(model_path) if model_path else None
     result = evaluate_examples(examples, topic=topic_obj, model=model)
-    if as_json:
-        click.echo(json_module.dumps(result.to_dict(), indent=2))
-        return
-    click.echo(f"{result.n} posts{' (5-fold cross-validation on the topic examples)' if examples is None else ''}")
-    click.echo(f"accuracy {result.accuracy:.3f}   macro-F1 {result.macro_f1:.3f}\n")
-    width = max(len(g) for g in result.labels) + 2
-    click.echo(f"{'group':<{width}}precision  recall     F1  support")
-    for g, sc in result.groups.items():
-        click.echo(f"{g:<{width}}{sc.precision:9.3f}{sc.recall:8.3f}{sc.f1:7.3f}{sc.support:9d}")
-    click.echo("\nconfusion (rows: true group, columns: predicted)")
-    click.echo(" " * width + "".join(f"{g[:10]:>11}" for g in result.labels))
-    for g, row in zip(result.labels, result.confusion):
-        click.echo(f"{g:<{width}}" + "".join(f"{v:11d}" for v in row))
-    if result.languages:
-        click.echo("\nby language")
-        for lang, figures in result.languages.items():
-            click.echo(f"  {lang:<4} n={figures['n']:<6} accuracy {figures['accuracy']:.3f}  "
-                       f"macro-F1 {figures['macro_f1']:.3f}")
-    click.echo("\nshares   true   counted" + ("  corrected [95% interval]" if result.corrected_shares else ""))
-    for g in result.labels:
-        line = f"  {g:<{width}}{result.true_shares[g]:6.1%}  {result.raw_shares[g]:7.1%}"
-        if result.corrected_shares and result.corrected_ci:
-            low, high = result.corrected_ci[g]
-            line += f"  {result.corrected_shares[g]:8.1%} [{low:.1%}, {high:.1%}]"
-        click.echo(line)
-    error = f"largest share error: counted {result.raw_share_error:.1%}"
-    if result.corrected_share_error is not None:
-        error += f", corrected {result.corrected_share_error:.1%}"
-    click.echo(error)
+    click.echo(json_module.dumps(result.to_dict(), indent=2) if as_json else result.to_text(cross_validated=examples is None))
 
 
 @main.command("label")
@@ -456,7 +426,7 @@ def collect_command(ctx: click.Context, query: str | None, since: datetime | Non
     a later run reads only posts newer than those already collected. Exit
     code 3 means X's usage cap stopped the run (what was read is kept).
     """
-    from .collect import Prices, build_query, collect, estimate
+    from .collect import Prices, build_query, collect, default_window, estimate
     from .store import Store
     from .topic import load_topic
     from .xapi import XApi
@@ -465,7 +435,7 @@ def collect_command(ctx: click.Context, query: str | None, since: datetime | Non
     full_query = build_query(query or topic_obj.query, languages=langs, include_reposts=include_reposts,
                              archive=archive)
     if since is None and until is None:
-        since, until = _default_window(topic_obj.start, topic_obj.end, archive)
+        since, until = default_window(topic_obj.start, topic_obj.end, archive=archive)
     prices = Prices.from_env()
     api = XApi()
     if dry_run:
@@ -491,25 +461,6 @@ def collect_command(ctx: click.Context, query: str | None, since: datetime | Non
         click.echo(("warning: " if result.status != "usage_cap" else "") + result.message, err=True)
     if result.status == "usage_cap":
         ctx.exit(EXIT_PARTIAL)
-
-
-def _default_window(start: datetime, end: datetime, archive: bool) -> tuple[datetime | None, datetime | None]:
-    """The topic's window, clipped to what the endpoint can reach."""
-    from datetime import timedelta, timezone
-
-    from .collect import RECENT_DAYS
-
-    now = datetime.now(timezone.utc)
-    until: datetime | None = end if end < now else None
-    if archive:
-        return start, until
-    reach = now - timedelta(days=RECENT_DAYS) + timedelta(minutes=1)
-    if until is not None and until <= reach:
-        raise SentimentError(
-            f"the topic's window ends {end:%Y-%m-%d}, beyond the {RECENT_DAYS} days recent search reaches; "
-            "use --archive or give --since/--until"
-        )
-    return (start if start > reach else None), until
 
 
 def _scheduled(ctx: click.Context, config_path: Path, wait: bool) -> None:

@@ -29,7 +29,9 @@ from .normalize import iter_page_posts, normalize_post, page_errors
 from .store import Store
 from .xapi import XApi
 
-__all__ = ["Prices", "CollectResult", "Estimate", "build_query", "collect", "estimate", "MAX_QUERY_LENGTH"]
+__all__ = [
+    "Prices", "CollectResult", "Estimate", "build_query", "collect", "estimate", "default_window", "MAX_QUERY_LENGTH",
+]
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +102,24 @@ def build_query(base: str, *, languages: Sequence[str] = (), include_reposts: bo
         raise QueryError(f"the query is {len(query)} characters; X's {kind} search allows {limit}"
                          + ("" if archive else " (full-archive search, --archive, allows 1024)"))
     return query
+
+
+def default_window(start: datetime, end: datetime, *, archive: bool,
+                   now: datetime | None = None) -> tuple[datetime | None, datetime | None]:
+    """A topic's window clipped to what the endpoint reaches (recent search: 7 days).
+
+    A window that ends before recent search can reach is refused with a hint
+    to use full-archive search.
+    """
+    now = now or datetime.now(timezone.utc)
+    until: datetime | None = end if end < now else None
+    if archive:
+        return start, until
+    reach = now - timedelta(days=RECENT_DAYS) + timedelta(minutes=1)
+    if until is not None and until <= reach:
+        raise QueryError(f"the topic's window ends {end:%Y-%m-%d}, beyond the {RECENT_DAYS} days recent search "
+                         "reaches; use --archive or give --since/--until")
+    return (start if start > reach else None), until
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -60,6 +60,33 @@ class Evaluation:
             return None
         return max(abs(self.corrected_shares[g] - self.true_shares[g]) for g in self.labels)
 
+    def to_text(self, *, cross_validated: bool = False) -> str:
+        """The figures as a plain-text table, as `sentiment evaluate` prints them."""
+        lines = [f"{self.n} posts{' (5-fold cross-validation on the topic examples)' if cross_validated else ''}",
+                 f"accuracy {self.accuracy:.3f}   macro-F1 {self.macro_f1:.3f}", ""]
+        width = max(len(g) for g in self.labels) + 2
+        lines.append(f"{'group':<{width}}precision  recall     F1  support")
+        for g, sc in self.groups.items():
+            lines.append(f"{g:<{width}}{sc.precision:9.3f}{sc.recall:8.3f}{sc.f1:7.3f}{sc.support:9d}")
+        lines += ["", "confusion (rows: true group, columns: predicted)",
+                  " " * width + "".join(f"{g[:10]:>11}" for g in self.labels)]
+        lines += [f"{g:<{width}}" + "".join(f"{v:11d}" for v in row) for g, row in zip(self.labels, self.confusion)]
+        if self.languages:
+            lines += ["", "by language"]
+            lines += [f"  {lang:<4} n={f['n']:<6} accuracy {f['accuracy']:.3f}  macro-F1 {f['macro_f1']:.3f}"
+                      for lang, f in self.languages.items()]
+        lines += ["", "shares   true   counted" + ("  corrected [95% interval]" if self.corrected_shares else "")]
+        for g in self.labels:
+            line = f"  {g:<{width}}{self.true_shares[g]:6.1%}  {self.raw_shares[g]:7.1%}"
+            if self.corrected_shares and self.corrected_ci:
+                low, high = self.corrected_ci[g]
+                line += f"  {self.corrected_shares[g]:8.1%} [{low:.1%}, {high:.1%}]"
+            lines.append(line)
+        error = f"largest share error: counted {self.raw_share_error:.1%}"
+        if self.corrected_share_error is not None:
+            error += f", corrected {self.corrected_share_error:.1%}"
+        return "\n".join([*lines, error])
+
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["raw_share_error"] = self.raw_share_error

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .classify import StanceClassifier, load_examples, topic_model
+from .duplicates import normalize_for_copies
 from .errors import SentimentError
 from .models import Post
 from .store import Store
@@ -38,7 +39,6 @@ __all__ = ["Candidate", "LabelSession", "pick_candidates", "writable_topic"]
 
 log = logging.getLogger(__name__)
 _SPACE = re.compile(r"\s+")
-_NOISE = re.compile(r"https?://\S+|@\w+")
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Candidate:
 
 
 def _shingles(text: str) -> set[str]:
-    norm = _SPACE.sub(" ", _NOISE.sub("", text.lower())).strip()
+    norm = normalize_for_copies(text)
     return {norm[i:i + 5] for i in range(max(1, len(norm) - 4))}
 
 

@@ -14,7 +14,7 @@ from sentiment.cli import main
 from sentiment.errors import ModelError
 from sentiment.evaluate import evaluate
 
-from conftest import TINY_EXAMPLES, write_jsonl
+from conftest import write_jsonl
 
 # Written for these tests: a second toy debate with its own label names.
 SOUP = [
