@@ -343,13 +343,20 @@ class Store:
         than ``start_time`` (or whatever their window, with ``any_window``): a new run needs
         only posts newer than it."""
         rows = self.db.execute(
-            "SELECT newest_id, start_time FROM collection_runs WHERE endpoint = ? AND query = ? "
+            "SELECT newest_id, start_time, end_time FROM collection_runs WHERE endpoint = ? AND query = ? "
             "AND status = 'complete' AND newest_id IS NOT NULL",
             (endpoint, query),
         ).fetchall()
-        ids = [int(newest) for newest, start in rows
-               if any_window or start is None
-               or (start_time is not None and _ms(_parse(start)) <= _ms(_parse(start_time)))]
+
+        def covers(start: str | None, end: str | None) -> bool:
+            # The old run read everything from the new window's start up to its newest post.
+            if start_time is None:
+                return start is None
+            begins_before = start is None or _parse(start) <= _parse(start_time)
+            reaches = end is None or _parse(end) >= _parse(start_time)
+            return begins_before and reaches
+
+        ids = [int(newest) for newest, start, end in rows if any_window or covers(start, end)]
         return str(max(ids)) if ids else None
 
     def start_run(self, *, key: str, endpoint: str, query: str, start_time: str | None, end_time: str | None,

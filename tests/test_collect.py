@@ -64,6 +64,15 @@ def test_a_later_run_asks_only_for_newer_posts(fake_x, make_api, store):
     assert store.count() == 150
 
 
+def test_an_earlier_disjoint_window_does_not_cut_a_later_one(fake_x, make_api, store):
+    fake_x.posts = make_posts(48, START, step=timedelta(hours=1))
+    collect(store, make_api(), query=Q, since=START, until=START + timedelta(hours=10))
+    second = collect(store, make_api(), query=Q, since=START + timedelta(hours=30), until=START + timedelta(hours=40))
+    params = fake_x.search_requests()[-1].params
+    assert "since_id" not in params and params["start_time"].startswith((START + timedelta(hours=30)).strftime("%Y-%m-%dT%H"))
+    assert second.posts_read == 10  # only the later window, nothing in between
+
+
 def test_the_budget_is_a_hard_cap_and_the_next_run_resumes(fake_x, make_api, store):
     fake_x.posts = make_posts(260, START)
     first = collect(store, make_api(), query=Q, since=START, until=NOW, max_posts=125)
