@@ -38,6 +38,7 @@ class PostRow:
     probabilities: dict[str, float]
     engagement: int | None
     impressions: int | None
+    sentiment: float | None = None
 
 
 def _iso(t: datetime) -> str:
@@ -98,6 +99,22 @@ def _languages(rows: Sequence[PostRow], groups: Sequence[str]) -> dict[str, Any]
     return out
 
 
+SENTIMENT_BINS = [round(-1 + 0.2 * i, 1) for i in range(11)]
+
+
+def _sentiment(rows: Sequence[PostRow], groups: Sequence[str]) -> dict[str, Any]:
+    """VADER compound scores per group (posts with a score only): histogram and mean."""
+    out = {}
+    for g in groups:
+        scores = [r.sentiment for r in rows if r.label == g and r.sentiment is not None]
+        counts = [0] * (len(SENTIMENT_BINS) - 1)
+        for x in scores:
+            counts[min(int((x + 1) / 0.2), len(counts) - 1)] += 1
+        out[g] = {"n": len(scores), "mean": (sum(scores) / len(scores)) if scores else None,
+                  "bins": SENTIMENT_BINS, "counts": counts}
+    return out
+
+
 def describe(
     rows: Sequence[PostRow],
     groups: Sequence[str],
@@ -147,6 +164,7 @@ def describe(
         "engagement_share": _engagement(rows, groups),
         "duplicates": {"groups": duplicate_groups, "posts_in_copies": sum(d["size"] for d in duplicate_groups)},
         "languages": _languages(rows, groups),
+        "sentiment": _sentiment(rows, groups),
     }
 
 

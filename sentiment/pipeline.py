@@ -114,7 +114,8 @@ def report(
         predictions = predict_posts(model, store.posts(topic.name, start, end), progress=update)
         return write_report(out_dir, topic, predictions, start=start, end=end, gold=gold,
                             calibration=calibration(model, topic.group_ids), model_info=_model_info(topic, model),
-                            formats=formats, copies=copies, include_reposts=include_reposts)
+                            formats=formats, copies=copies, include_reposts=include_reposts,
+                            provenance=store.provenance())
 
 
 def import_files(

@@ -1,7 +1,7 @@
 """Reports: charts as functions returning figures, and one function that writes files.
 
-A report is a folder: ``proportions.png``, ``report.pdf``, ``posts.csv`` and
-``summary.json``. It is written into a hidden temporary folder beside its
+A report is a folder: PNG charts (``proportions.png`` first), ``report.pdf``,
+``posts.csv`` and ``posts.parquet``, ``summary.json`` and ``summary.md``. It is written into a hidden temporary folder beside its
 final place and renamed into place only when complete, so a failed run never
 leaves half a report behind.
 """
@@ -24,8 +24,8 @@ import numpy as np
 
 matplotlib.use("Agg")  # reports are files; never open a window (also on headless servers)
 
-from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from .charts import save_charts  # noqa: E402
+from .pdf import write_pdf  # noqa: E402
 
 from .classify import Prediction  # noqa: E402
 from .describe import PostRow, describe, summary_paragraph  # noqa: E402
@@ -33,7 +33,10 @@ from .models import METRIC_FIELDS, Post  # noqa: E402
 from .summarize import Summary, summarize  # noqa: E402
 from .topic import Topic  # noqa: E402
 
-__all__ = ["proportions_chart", "write_report", "Evaluation", "post_columns"]
+__all__ = ["write_report", "Evaluation", "post_columns", "REPORT_FORMATS"]
+
+#: The files a report can hold: charts, the PDF, the posts (CSV and Parquet), the summary.
+REPORT_FORMATS = ("png", "pdf", "csv", "parquet", "json")
 
 log = logging.getLogger(__name__)
 
@@ -45,35 +48,6 @@ class Evaluation:
     n: int
     accuracy: float
     macro_f1: float
-
-
-def _window_text(start: datetime, end: datetime) -> str:
-    fmt = "%d %b %Y %H:%M"
-    return f"{start.strftime(fmt)} – {end.strftime(fmt)} UTC"
-
-
-def proportions_chart(summary: Summary, topic: Topic, start: datetime, end: datetime) -> Figure:
-    """Horizontal bars of each group's share with its 95% interval and raw count."""
-    fig = Figure(figsize=(8, 4.5), layout="constrained")
-    ax = fig.add_subplot()
-    groups = list(topic.groups)
-    names = [g.name for g in groups][::-1]
-    shares = [summary.groups[g.id].share * 100 for g in groups][::-1]
-    lows = [max(0.0, s - summary.groups[g.id].ci[0] * 100) for g, s in zip(groups[::-1], shares)]
-    highs = [max(0.0, summary.groups[g.id].ci[1] * 100 - s) for g, s in zip(groups[::-1], shares)]
-    ax.barh(names, shares, color=[g.color for g in groups][::-1], xerr=[lows, highs], capsize=6,
-            error_kw={"elinewidth": 1.5, "ecolor": "#222222"})
-    for y, g in enumerate(groups[::-1]):
-        gs = summary.groups[g.id]
-        ax.text(gs.ci[1] * 100 + 1.5, y, f"{gs.share:.0%}  (n={gs.n:,})", va="center", fontsize=12)
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("share of posts (%), with 95% interval", fontsize=11)
-    ax.tick_params(labelsize=12)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title(f"{topic.title}\n{_window_text(start, end)} · {summary.n_posts:,} posts", fontsize=12, loc="left")
-    if summary.n_posts == 0:
-        ax.text(50, 1, "No posts in this window", ha="center", va="center", fontsize=16, color="#444444")
-    return fig
 
 
 _METHOD_TEXT = {
@@ -94,13 +68,6 @@ _METHOD_TEXT = {
         "for its errors. The 95% intervals cover the sampling of posts only.",
     ],
 }
-
-
-def _text_page(title: str, lines: list[str]) -> Figure:
-    fig = Figure(figsize=(8.27, 11.69))  # A4 portrait
-    fig.text(0.08, 0.94, title, fontsize=18, weight="bold", va="top")
-    fig.text(0.08, 0.89, "\n".join(lines), fontsize=10.5, va="top", linespacing=1.6, wrap=True)
-    return fig
 
 
 def post_columns(group_ids: Iterable[str]) -> list[str]:
@@ -125,7 +92,7 @@ def _summary_row(post: Post, pred: Prediction) -> PostRow:
     counts = [getattr(post, f) for f in ("like_count", "repost_count", "reply_count", "quote_count")]
     engagement = None if all(c is None for c in counts) else sum(c or 0 for c in counts)
     return PostRow(post.id, post.text, post.lang, post.created_at, post.author_username, pred.label,
-                   pred.probabilities, engagement, post.impression_count)
+                   pred.probabilities, engagement, post.impression_count, pred.sentiment)
 
 
 def summary_markdown(doc: dict[str, Any], topic: Topic, rows: dict[str, PostRow]) -> str:
@@ -187,6 +154,7 @@ def write_report(
     formats: Iterable[str] | None = None,
     include_reposts: bool = False,
     copies: str = "all",
+    provenance: Iterable[str] | None = None,
 ) -> Path:
     """Write a dated report folder under ``out_dir`` and return its path.
 
@@ -214,7 +182,7 @@ def write_report(
         reposts = 0
         y_true: list[str] = []
         y_pred: list[str] = []
-        wanted = set(formats) if formats is not None else {"png", "pdf", "csv", "json"}
+        wanted = set(formats) if formats is not None else set(REPORT_FORMATS)
         csv_path = tmp / "posts.csv" if "csv" in wanted else Path(os.devnull)  # the posts are read once either way
         with csv_path.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
@@ -244,21 +212,23 @@ def write_report(
                 float(accuracy_score(y_true, y_pred)),
                 float(f1_score(y_true, y_pred, labels=group_ids, average="macro", zero_division=0)),
             )
-        chart = proportions_chart(summary, topic, start, end)
-        if "png" in wanted:
-            chart.savefig(tmp / "proportions.png", dpi=150)
         doc = _summary_json(topic, summary, start, end, evaluation, now, model_info)
         doc["summary"] = paragraph
         for g in group_ids:
             doc["groups"][g].update(sections["groups"][g])
-        doc.update({k: sections[k] for k in ("timeline", "engagement_share", "duplicates", "languages")})
+        doc.update({k: sections[k] for k in ("timeline", "engagement_share", "duplicates", "languages", "sentiment")})
         doc["reposts_excluded"] = reposts
         doc["copies_counted"] = copies
         (tmp / "summary.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         (tmp / "summary.md").write_text(summary_markdown(doc, topic, {r.id: r for r in rows}), encoding="utf-8")
+        if "png" in wanted:
+            save_charts(doc, topic, tmp)
         if "pdf" in wanted:
-            _write_pdf(tmp / "report.pdf", topic, summary, chart, start, end, evaluation, model_info, now,
-                       __version__)
+            write_pdf(tmp / "report.pdf", doc, topic, {r.id: r for r in rows},
+                      methods=_methods_text(summary.method, model_info, evaluation, now, __version__),
+                      provenance=list(provenance or []), now=now, version=__version__)
+        if "csv" in wanted and "parquet" in wanted:
+            _csv_to_parquet(tmp / "posts.csv", tmp / "posts.parquet", group_ids)
         final = _final_folder(out_dir, now)
         os.replace(tmp, final)
     except BaseException:
@@ -297,35 +267,30 @@ def _summary_json(
     }
 
 
-def _write_pdf(
-    path: Path, topic: Topic, summary: Summary, chart: Figure, start: datetime, end: datetime,
-    evaluation: Evaluation | None, model_info: str, now: datetime, version: str,
-) -> None:
-    cover = [topic.description, "", f"Window: {_window_text(start, end)}", f"Posts analysed: {summary.n_posts:,}", ""]
-    if summary.n_posts == 0:
-        cover.append("No posts were found in this window, so there are no shares to report.")
-    for g in topic.groups:
-        gs = summary.groups[g.id]
-        cover.append(f"{g.name}: {gs.share:.1%} of posts (95% interval {gs.ci[0]:.1%}–{gs.ci[1]:.1%}; "
-                     f"{gs.n:,} posts labeled so)")
-        cover.append(f"    {g.description}")
-    methods = [
-        "Each post is classified by a stance model: word and character n-grams and",
-        "VADER sentiment scores, into a logistic regression trained on the topic's",
-        "labeled examples. " + model_info,
-        "",
-        *(_METHOD_TEXT[summary.method]),
-        "",
+def _methods_text(method: str, model_info: str, evaluation: Evaluation | None, now: datetime,
+                  version: str) -> list[str]:
+    lines = [
+        "Each post is classified by a stance model: word and character n-grams and VADER sentiment scores, "
+        "into a logistic regression trained on the topic's labeled examples. " + model_info,
+        " ".join(_METHOD_TEXT[method]),
     ]
     if evaluation is not None:
-        methods.append(
-            f"Accuracy on the {evaluation.n:,} posts of this report with gold labels: "
-            f"{evaluation.accuracy:.1%} (macro-F1 {evaluation.macro_f1:.2f})."
-        )
-    methods.append(f"Generated {now.strftime('%Y-%m-%d %H:%M UTC')} by sentiment {version}.")
-    metadata = {"Title": f"{topic.title}: what people say", "Subject": topic.name, "Creator": f"sentiment {version}",
-                "CreationDate": now}
-    with PdfPages(path, metadata=metadata) as pdf:
-        pdf.savefig(_text_page(topic.title, cover))
-        pdf.savefig(chart)
-        pdf.savefig(_text_page("Methods", methods))
+        lines.append(f"Accuracy on the {evaluation.n:,} posts of this report with gold labels: "
+                     f"{evaluation.accuracy:.1%} (macro-F1 {evaluation.macro_f1:.2f}).")
+    lines.append("Sentiment (tone) is VADER's compound score, given for English posts only: VADER is an English "
+                 "lexicon. Stance and tone differ: a post can welcome the event in angry words.")
+    lines.append(f"Generated {now.strftime('%Y-%m-%d %H:%M UTC')} by sentiment {version}.")
+    return lines
+
+
+def _csv_to_parquet(csv_path: Path, parquet_path: Path, group_ids: list[str]) -> None:
+    """posts.parquet: the same table as posts.csv, with typed columns (ids stay text)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    types = {"id": pa.string(), "label": pa.string(), "lang": pa.string(), "author_username": pa.string(),
+             "text": pa.string(), "created_at": pa.timestamp("us", tz="UTC")}
+    table = pacsv.read_csv(csv_path, convert_options=pacsv.ConvertOptions(
+        column_types=types, strings_can_be_null=True), parse_options=pacsv.ParseOptions(newlines_in_values=True))
+    pq.write_table(table, parquet_path)

@@ -30,14 +30,13 @@ from .normalize import parse_time
 
 __all__ = [
     "Config", "RunOutcome", "load_config", "write_example_config", "scheduled_run", "prune_reports",
-    "EXIT_SUCCESS", "EXIT_FAILURE", "EXIT_USAGE", "EXIT_PARTIAL", "EXIT_LOCKED", "REPORT_FORMATS",
+    "EXIT_SUCCESS", "EXIT_FAILURE", "EXIT_USAGE", "EXIT_PARTIAL", "EXIT_LOCKED",
 ]
 
 log = logging.getLogger(__name__)
 
 #: Exit codes of `sentiment run --config` (and of the CLI in general).
 EXIT_SUCCESS, EXIT_FAILURE, EXIT_USAGE, EXIT_PARTIAL, EXIT_LOCKED = 0, 1, 2, 3, 4
-REPORT_FORMATS = ("png", "pdf", "csv", "json")
 _REPORT_DIR = re.compile(r"\d{4}-\d{2}-\d{2}T\d{6}Z(-\d+)?")
 _DURATION = re.compile(r"(\d+)\s*([mhdw])")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -72,7 +71,7 @@ last = "24h"
 # end = "2026-01-10T00:00:00Z"
 
 [report]
-formats = ["png", "pdf", "csv", "json"]
+formats = ["png", "pdf", "csv", "parquet", "json"]
 keep_last = 48              # report folders to keep; older ones are deleted
 copies = "all"              # near-copies (campaigns) count "all" times or "once" per group
 include_reposts = false     # reposts are left out of shares and themes (and counted)
@@ -165,6 +164,8 @@ def load_config(path: str | Path) -> Config:
             raise ConfigError(f"{where}: {exc}") from None
         if window_end <= window_start:
             raise ConfigError(f"{where}: window.end must be after window.start")
+    from .report import REPORT_FORMATS
+
     formats = tuple(_get(report, "formats", list, where, list(REPORT_FORMATS)))
     unknown = set(formats) - set(REPORT_FORMATS)
     if unknown:

@@ -410,6 +410,23 @@ class Store:
         names = [d[0] for d in self.db.execute("SELECT * FROM collection_runs LIMIT 0").description]
         return dict(zip(names, row))
 
+    def provenance(self) -> list[str]:
+        """Where the stored posts came from, in a few lines for a report's methods page."""
+        lines = [f"Store: {self.path} (schema version {self.schema_version})."]
+        files = self.db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(n_new), 0), MIN(retrieved_at), MAX(retrieved_at) FROM sources "
+            "WHERE kind = 'file'").fetchone()
+        if files[0]:
+            lines.append(f"Imported from {files[0]} file import(s) ({files[2]} to {files[3]} UTC), "
+                         f"{files[1]:,} new posts.")
+        runs = self.db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(n_posts), 0), COALESCE(SUM(n_pages), 0), MIN(started_at), "
+            "MAX(updated_at) FROM collection_runs").fetchone()
+        if runs[0]:
+            lines.append(f"Collected from the X API v2 in {runs[0]} run(s): {runs[1]:,} posts read in {runs[2]:,} "
+                         f"pages ({runs[3]} to {runs[4]} UTC); each page is kept raw with its URL and time.")
+        return lines
+
     # -- reading -------------------------------------------------------------
     def _where(self, topic: str | None, since: datetime | None, until: datetime | None) -> tuple[str, list[object]]:
         clauses: list[str] = []

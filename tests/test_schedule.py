@@ -108,7 +108,8 @@ def test_a_sequence_of_runs_reads_only_new_posts_and_keeps_the_folder_tidy(tmp_p
     assert len(reports) == 2  # keep_last = 2 pruned the first
     latest = (tmp_path / "reports" / "latest").resolve()
     assert latest == outcomes[-1].report.resolve() and latest.name == reports[-1]
-    assert sorted(p.name for p in latest.iterdir()) == ["proportions.png", "summary.json", "summary.md"]  # formats
+    assert sorted(p.name for p in latest.iterdir()) == sorted(["proportions.png", "timeline.png", "reach.png", "sentiment.png",
+                                                               "themes.png", "summary.json", "summary.md"])  # formats
     lines = log_lines(tmp_path)
     assert [line["posts_new"] for line in lines] == [120, 70, 25]
     assert [line["posts_in_window"] for line in lines] == [120, 190, 215]
