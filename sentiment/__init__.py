@@ -11,6 +11,7 @@ and report each group's share with an honest interval.
 
 __version__ = "0.1.0"
 
+from .api import Analysis, analyze
 from .classify import StanceClassifier
 from .errors import InputError, SentimentError
 from .importers import import_file, read_posts
@@ -22,6 +23,8 @@ from .topic import Topic, load_topic
 
 __all__ = [
     "__version__",
+    "analyze",
+    "Analysis",
     "Post",
     "Store",
     "Topic",

@@ -23,13 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only: no window, also on servers
-
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from .topic import Topic  # noqa: E402
+from .topic import Topic
 
 __all__ = ["shares_chart", "timeline_chart", "reach_chart", "sentiment_chart", "themes_chart", "save_charts",
            "drawable", "CHARTS"]

@@ -13,27 +13,24 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import matplotlib
 import numpy as np
 
-matplotlib.use("Agg")  # reports are files; never open a window (also on headless servers)
+from .charts import save_charts
+from .classify import Prediction
+from .describe import PostRow, describe, summary_paragraph
+from .models import METRIC_FIELDS, Post
+from .pdf import write_pdf
+from .summarize import Summary, summarize
+from .topic import Topic
 
-from .charts import save_charts  # noqa: E402
-from .pdf import write_pdf  # noqa: E402
-
-from .classify import Prediction  # noqa: E402
-from .describe import PostRow, describe, summary_paragraph  # noqa: E402
-from .models import METRIC_FIELDS, Post  # noqa: E402
-from .summarize import Summary, summarize  # noqa: E402
-from .topic import Topic  # noqa: E402
-
-__all__ = ["write_report", "Evaluation", "post_columns", "REPORT_FORMATS"]
+__all__ = ["ReportData", "build_report", "write_files", "write_report", "Evaluation", "post_columns",
+           "REPORT_FORMATS"]
 
 #: The files a report can hold: charts, the PDF, the posts (CSV and Parquet), the summary.
 REPORT_FORMATS = ("png", "pdf", "csv", "parquet", "json")
@@ -140,8 +137,20 @@ def _final_folder(out_dir: Path, now: datetime) -> Path:
     return folder
 
 
-def write_report(
-    out_dir: str | Path,
+@dataclass
+class ReportData:
+    """Everything a report shows, in memory: the summary document and its posts."""
+
+    topic: Topic
+    doc: dict[str, Any]
+    rows: list[PostRow]
+    summary: Summary
+    methods: list[str]
+    provenance: list[str]
+    now: datetime
+
+
+def build_report(
     topic: Topic,
     predictions: Iterable[tuple[Post, Prediction]],
     *,
@@ -151,84 +160,127 @@ def write_report(
     calibration: tuple[Any, Any] | None = None,
     model_info: str = "",
     now: datetime | None = None,
-    formats: Iterable[str] | None = None,
     include_reposts: bool = False,
     copies: str = "all",
     provenance: Iterable[str] | None = None,
-) -> Path:
-    """Write a dated report folder under ``out_dir`` and return its path.
+    on_post: Callable[[Post, Prediction], None] | None = None,
+) -> ReportData:
+    """Summarise classified posts: shares, themes, examples, timeline, reach, copies, paragraph.
 
-    ``predictions`` is streamed once: posts go to ``posts.csv`` as they come.
-    ``calibration`` is the model's out-of-fold ``(probabilities, true group
-    indices)`` on its labeled examples, columns in the topic's group order;
-    with it the shares are corrected for the model's error. Where ``gold``
-    labels are known for some posts, the report states the classifier's
-    accuracy on them.
+    ``predictions`` is read once; ``on_post`` sees every post as it passes
+    (reposts too), so a caller can stream them to a file. ``calibration`` is
+    the model's out-of-fold ``(probabilities, true group indices)`` on its
+    labeled examples, columns in the topic's group order; with it the shares
+    are corrected for the model's error. Where ``gold`` labels are known for
+    some posts, the classifier's accuracy on them is stated. Reposts are left
+    out of shares and themes (and counted) unless ``include_reposts``;
+    near-copies count every time (``copies="all"``) or once per group.
     """
     from sklearn.metrics import accuracy_score, f1_score
 
     from . import __version__
 
+    if copies not in ("all", "once"):
+        raise ValueError(f"copies must be 'all' or 'once', got {copies!r}")
+    now = now or datetime.now(timezone.utc)
+    group_ids = topic.group_ids
+    rows: list[PostRow] = []
+    reposts = 0
+    y_true: list[str] = []
+    y_pred: list[str] = []
+    for post, pred in predictions:
+        if on_post is not None:
+            on_post(post, pred)
+        if post.is_repost and not include_reposts:
+            reposts += 1
+            continue
+        rows.append(_summary_row(post, pred))
+        if gold and post.id in gold:
+            y_true.append(gold[post.id])
+            y_pred.append(pred.label)
+    sections = describe(rows, group_ids, start=start, end=end)
+    counted = rows
+    if copies == "once":
+        repeats = {pid for d in sections["duplicates"]["groups"] for pid in d["post_ids"][1:]}
+        counted = [r for r in rows if r.id not in repeats]
+    cv_proba, cv_labels = calibration if calibration is not None else (None, None)
+    proba = np.asarray([[r.probabilities.get(g, 0.0) for g in group_ids] for r in counted])
+    summary = summarize(proba, group_ids, cv_proba=cv_proba, cv_labels=cv_labels)
+    evaluation = None
+    if y_true:
+        evaluation = Evaluation(
+            len(y_true),
+            float(accuracy_score(y_true, y_pred)),
+            float(f1_score(y_true, y_pred, labels=group_ids, average="macro", zero_division=0)),
+        )
+    doc = _summary_json(topic, summary, start, end, evaluation, now, model_info)
+    doc["summary"] = summary_paragraph(summary, sections, {g.id: g.name for g in topic.groups}, title=topic.title)
+    for g in group_ids:
+        doc["groups"][g].update(sections["groups"][g])
+    doc.update({k: sections[k] for k in ("timeline", "engagement_share", "duplicates", "languages", "sentiment")})
+    doc["reposts_excluded"] = reposts
+    doc["copies_counted"] = copies
+    methods = _methods_text(summary.method, model_info, evaluation, now, __version__)
+    return ReportData(topic, doc, rows, summary, methods, list(provenance or []), now)
+
+
+def write_files(data: ReportData, folder: Path, formats: Iterable[str] | None = None) -> None:
+    """Write a report's files into ``folder`` (``posts.csv``, if wanted, is already there)."""
+    from . import __version__
+
+    wanted = set(formats) if formats is not None else set(REPORT_FORMATS)
+    doc, topic = data.doc, data.topic
+    by_id = {r.id: r for r in data.rows}
+    (folder / "summary.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (folder / "summary.md").write_text(summary_markdown(doc, topic, by_id), encoding="utf-8")
+    if "png" in wanted:
+        save_charts(doc, topic, folder)
+    if "pdf" in wanted:
+        write_pdf(folder / "report.pdf", doc, topic, by_id, methods=data.methods, provenance=data.provenance,
+                  now=data.now, version=__version__)
+    if "parquet" in wanted and (folder / "posts.csv").exists():
+        _csv_to_parquet(folder / "posts.csv", folder / "posts.parquet")
+
+
+def write_posts_csv(path: Path, group_ids: list[str]) -> tuple[Any, Callable[[Post, Prediction], None]]:
+    """Open ``posts.csv`` and return (file handle, a function that writes one post's row)."""
+    handle = path.open("w", encoding="utf-8", newline="")
+    writer = csv.writer(handle)
+    writer.writerow(post_columns(group_ids))
+    return handle, lambda post, pred: writer.writerow(_post_row(post, pred, group_ids))
+
+
+def write_report(
+    out_dir: str | Path,
+    topic: Topic,
+    predictions: Iterable[tuple[Post, Prediction]],
+    *,
+    start: datetime,
+    end: datetime,
+    formats: Iterable[str] | None = None,
+    now: datetime | None = None,
+    **options: Any,
+) -> Path:
+    """Write a dated report folder under ``out_dir`` and return its path.
+
+    ``predictions`` is streamed once: posts go to ``posts.csv`` as they come.
+    ``formats`` picks the files among ``png`` (charts), ``pdf``, ``csv``
+    (posts.csv), ``parquet`` (posts.parquet, with csv) and ``json``
+    (summary.json and summary.md, always written). Other options are those of
+    :func:`build_report`.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     now = now or datetime.now(timezone.utc)
+    wanted = set(formats) if formats is not None else set(REPORT_FORMATS)
     tmp = out_dir / f".tmp-{now.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
     tmp.mkdir()
     try:
-        group_ids = topic.group_ids
-        if copies not in ("all", "once"):
-            raise ValueError(f"copies must be 'all' or 'once', got {copies!r}")
-        rows: list[PostRow] = []
-        reposts = 0
-        y_true: list[str] = []
-        y_pred: list[str] = []
-        wanted = set(formats) if formats is not None else set(REPORT_FORMATS)
         csv_path = tmp / "posts.csv" if "csv" in wanted else Path(os.devnull)  # the posts are read once either way
-        with csv_path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(post_columns(group_ids))
-            for post, pred in predictions:
-                writer.writerow(_post_row(post, pred, group_ids))
-                if post.is_repost and not include_reposts:
-                    reposts += 1
-                    continue
-                rows.append(_summary_row(post, pred))
-                if gold and post.id in gold:
-                    y_true.append(gold[post.id])
-                    y_pred.append(pred.label)
-        sections = describe(rows, group_ids, start=start, end=end)
-        counted = rows
-        if copies == "once":
-            repeats = {pid for d in sections["duplicates"]["groups"] for pid in d["post_ids"][1:]}
-            counted = [r for r in rows if r.id not in repeats]
-        cv_proba, cv_labels = calibration if calibration is not None else (None, None)
-        proba = np.asarray([[r.probabilities.get(g, 0.0) for g in group_ids] for r in counted])
-        summary = summarize(proba, group_ids, cv_proba=cv_proba, cv_labels=cv_labels)
-        paragraph = summary_paragraph(summary, sections, {g.id: g.name for g in topic.groups}, title=topic.title)
-        evaluation = None
-        if y_true:
-            evaluation = Evaluation(
-                len(y_true),
-                float(accuracy_score(y_true, y_pred)),
-                float(f1_score(y_true, y_pred, labels=group_ids, average="macro", zero_division=0)),
-            )
-        doc = _summary_json(topic, summary, start, end, evaluation, now, model_info)
-        doc["summary"] = paragraph
-        for g in group_ids:
-            doc["groups"][g].update(sections["groups"][g])
-        doc.update({k: sections[k] for k in ("timeline", "engagement_share", "duplicates", "languages", "sentiment")})
-        doc["reposts_excluded"] = reposts
-        doc["copies_counted"] = copies
-        (tmp / "summary.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        (tmp / "summary.md").write_text(summary_markdown(doc, topic, {r.id: r for r in rows}), encoding="utf-8")
-        if "png" in wanted:
-            save_charts(doc, topic, tmp)
-        if "pdf" in wanted:
-            write_pdf(tmp / "report.pdf", doc, topic, {r.id: r for r in rows},
-                      methods=_methods_text(summary.method, model_info, evaluation, now, __version__),
-                      provenance=list(provenance or []), now=now, version=__version__)
-        if "csv" in wanted and "parquet" in wanted:
-            _csv_to_parquet(tmp / "posts.csv", tmp / "posts.parquet", group_ids)
+        handle, write_row = write_posts_csv(csv_path, topic.group_ids)
+        with handle:
+            data = build_report(topic, predictions, start=start, end=end, now=now, on_post=write_row, **options)
+        write_files(data, tmp, wanted)
         final = _final_folder(out_dir, now)
         os.replace(tmp, final)
     except BaseException:
@@ -283,7 +335,7 @@ def _methods_text(method: str, model_info: str, evaluation: Evaluation | None, n
     return lines
 
 
-def _csv_to_parquet(csv_path: Path, parquet_path: Path, group_ids: list[str]) -> None:
+def _csv_to_parquet(csv_path: Path, parquet_path: Path) -> None:
     """posts.parquet: the same table as posts.csv, with typed columns (ids stay text)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
