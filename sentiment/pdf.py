@@ -14,6 +14,7 @@ from typing import Any
 
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from .charts import drawable, reach_chart, sentiment_chart, shares_chart, themes_chart, timeline_chart
 from .topic import Topic
@@ -91,7 +92,8 @@ def _cover(pages: list[Figure], doc: dict[str, Any], topic: Topic) -> None:
 
 def _chart_pages(pages: list[Figure], doc: dict[str, Any], topic: Topic) -> None:
     for first, second in ((timeline_chart, reach_chart), (sentiment_chart, themes_chart)):
-        fig = Figure(figsize=A4, layout="constrained")
+        # The constrained layout keeps clear of the page-number line at the bottom.
+        fig = Figure(figsize=A4, layout=ConstrainedLayoutEngine(rect=(0, 0.04, 1, 0.96)))
         top, bottom = fig.subfigures(2, 1)
         first(doc, topic, top.add_subplot())
         if second is themes_chart:

@@ -18,6 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 from .classify import (
     StanceClassifier,
     calibration,
@@ -85,7 +87,14 @@ def load_gold(path: str | Path) -> dict[str, str]:
 
 
 def _model_info(topic: Topic, model: StanceClassifier) -> str:
-    return f"Model: StanceClassifier(C={model.C}) trained on {topic.examples.name if topic.examples else 'a given file'}."
+    source = topic.examples.name if topic.examples else "a given file"
+    info = f"Model: StanceClassifier(C={model.C}) trained on {source}"
+    if getattr(model, "cv_proba_", None) is not None:
+        classes = [str(c) for c in model.classes_]
+        cv = evaluate(np.asarray(classes)[model.cv_labels_], model.cv_proba_, classes)
+        info += (f" ({len(model.cv_labels_):,} examples; 5-fold cross-validated accuracy {cv.accuracy:.1%}, "
+                 f"macro-F1 {cv.macro_f1:.2f})")
+    return info + "."
 
 
 def report(

@@ -61,7 +61,7 @@ kind = "x"
 # languages = ["en", "fr"]  # default: every language
 archive = false             # full-archive search instead of the last 7 days
 max_posts_per_run = 5000    # hard budget on posts read per run (X bills per post)
-# paths = ["inbox/*.jsonl", "inbox/*.csv"]   # for kind = "file"
+# paths = ["inbox/*.jsonl", "inbox/*.csv"]   # for kind = "file"; with "x", used when there is no token
 
 [window]
 # Report on the last N minutes/hours/days/weeks before the run ("24h", "7d")...
@@ -148,7 +148,7 @@ def load_config(path: str | Path) -> Config:
     if kind not in ("x", "file"):
         raise ConfigError(f"{where}: source.kind must be \"x\" or \"file\", got {kind!r}")
     paths = tuple(_get(source, "paths", list, where, []))
-    if kind == "file" and not paths:
+    if kind == "file" and not paths:  # (with kind = "x", paths are the fallback without a token)
         raise ConfigError(f"{where}: source.paths must list the files (globs) to import when source.kind = \"file\"")
     max_posts = _get(source, "max_posts_per_run", int, where)
     if max_posts is not None and max_posts < 10:
@@ -269,7 +269,14 @@ def prune_reports(output: Path, keep_last: int) -> list[Path]:
 
 def _collect(config: Config, store: Any, topic: Any, since: datetime, now: datetime, api: Any) -> tuple[int, str]:
     """Collect or import what is new; returns (posts new, collection status)."""
-    if config.source == "file":
+    from .xapi import bearer_token_from_env
+
+    use_files = config.source == "file"
+    if not use_files and config.paths and not (config.bearer_token or bearer_token_from_env()):
+        # No API access today: the files dropped into the folder keep the reports going.
+        log.warning("no X bearer token; importing the files of source.paths instead")
+        use_files = True
+    if use_files:
         from .importers import import_file
 
         new = 0

@@ -105,3 +105,13 @@ def test_sentiment_is_vaders_compound_for_english_and_none_for_other_languages()
              Post(id="3", text="Я люблю этот мост!", lang="ru")]
     scores = [pred.sentiment for _, pred in predict_posts(model, posts)]
     assert scores[0] > 0.5 and scores[1] < -0.5 and scores[2] is None
+
+
+@pytest.mark.parametrize("check", ["check_no_attributes_set_in_init", "check_parameters_default_constructible",
+                                   "check_get_params_invariance", "check_set_params"])
+def test_the_estimator_passes_sklearns_api_checks_that_apply_to_text_input(check):
+    # parametrize_with_checks feeds numeric arrays, which a text model cannot take; these
+    # checks of the estimator contract need no data.
+    import sklearn.utils.estimator_checks as checks
+
+    getattr(checks, check)("StanceClassifier", StanceClassifier())

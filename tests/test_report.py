@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
@@ -94,3 +94,18 @@ def test_two_reports_in_the_same_second_do_not_collide(tiny_topic, tmp_path):
     a = write_report(tmp_path, tiny_topic, predictions(1, 1), start=START, end=END, now=NOW)
     b = write_report(tmp_path, tiny_topic, predictions(1, 1), start=START, end=END, now=NOW)
     assert a != b and a.is_dir() and b.is_dir()
+
+
+def test_ukrainian_and_emoji_posts_render_without_missing_glyphs(tiny_topic, tmp_path):
+    import warnings
+
+    texts = ["Міст потрібен місту! 🇺🇦🔥 Будуємо", "Żadnego mostu 🤡🤡 — szkoda pieniędzy", "Coût élevé 😡 non merci"]
+    posts = [(Post(id=str(i + 1), text=t, created_at=START + timedelta(hours=i), author_username="ü"),
+              Prediction(str(i + 1), "for_it" if i == 0 else "against_it", 0.9,
+                         {"for_it": 0.9 if i == 0 else 0.1, "against_it": 0.1 if i == 0 else 0.9}))
+             for i, t in enumerate(texts)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph ... missing from font(s)" would fail the test
+        folder = write_report(tmp_path, tiny_topic, iter(posts), start=START, end=END, now=NOW)
+    text = "\n".join(page.extract_text() for page in PdfReader(folder / "report.pdf").pages)
+    assert "Міст потрібен місту!" in text and "Żadnego mostu" in text

@@ -203,6 +203,26 @@ def test_file_source_imports_files_dropped_in_a_folder(tmp_path):
     assert log_lines(tmp_path)[-1]["posts_in_window"] == 20
 
 
+def test_without_a_token_the_configured_files_keep_the_reports_going(tmp_path, monkeypatch):
+    monkeypatch.delenv("X_BEARER_TOKEN", raising=False)
+    monkeypatch.delenv("TWITTER_BEARER_TOKEN", raising=False)
+    config_path = write_config(tmp_path, CONFIG.replace('kind = "x"', 'kind = "x"\npaths = ["inbox/*.csv"]'))
+    (tmp_path / "inbox").mkdir()
+    stamp = (NOW - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    (tmp_path / "inbox" / "a.csv").write_text(f"id,text,created_at\n1,hello,{stamp}\n2,world,{stamp}\n")
+    result = CliRunner().invoke(main, ["run", "--config", str(config_path)])
+    assert result.exit_code == 0, result.output
+    assert log_lines(tmp_path)[-1]["posts_new"] == 2
+
+
+def test_without_a_token_or_files_the_run_fails_saying_what_to_set(tmp_path, monkeypatch):
+    monkeypatch.delenv("X_BEARER_TOKEN", raising=False)
+    monkeypatch.delenv("TWITTER_BEARER_TOKEN", raising=False)
+    result = CliRunner().invoke(main, ["run", "--config", str(write_config(tmp_path))])
+    assert result.exit_code == 1 and "X_BEARER_TOKEN" in result.output
+    assert log_lines(tmp_path)[-1]["outcome"] == "failed"
+
+
 def test_status_shows_days_last_collection_report_and_window(tmp_path, fake_x, sleeps):
     config_path = write_config(tmp_path)
     fake_x.posts = make_posts(30, NOW - timedelta(hours=3))
