@@ -417,14 +417,14 @@ class Store:
             "SELECT COUNT(*), COALESCE(SUM(n_new), 0), MIN(retrieved_at), MAX(retrieved_at) FROM sources "
             "WHERE kind = 'file'").fetchone()
         if files[0]:
-            lines.append(f"Imported from {files[0]} file import(s) ({files[2]} to {files[3]} UTC), "
+            lines.append(f"Imported from {files[0]} file import(s) ({files[2]} to {files[3]}), "
                          f"{files[1]:,} new posts.")
         runs = self.db.execute(
             "SELECT COUNT(*), COALESCE(SUM(n_posts), 0), COALESCE(SUM(n_pages), 0), MIN(started_at), "
             "MAX(updated_at) FROM collection_runs").fetchone()
         if runs[0]:
             lines.append(f"Collected from the X API v2 in {runs[0]} run(s): {runs[1]:,} posts read in {runs[2]:,} "
-                         f"pages ({runs[3]} to {runs[4]} UTC); each page is kept raw with its URL and time.")
+                         f"pages ({runs[3]} to {runs[4]}); each page is kept raw with its URL and time.")
         return lines
 
     # -- reading -------------------------------------------------------------
