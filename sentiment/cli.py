@@ -106,7 +106,7 @@ def _fail_on_library_error(func: Any) -> Any:
 @click.pass_context
 @_fail_on_library_error
 def import_command(ctx: click.Context, files: tuple[Path, ...], store: Path, topic: str | None, strict: bool) -> None:
-    """Import posts from files: X API v2 pages (JSON/JSONL), twarc2 JSONL, flat JSONL or CSV.
+    """Import posts from files: X API v2 pages (JSON/JSONL), twarc2 JSONL, flat JSONL, CSV or Parquet.
 
     The format is detected from the content. Each file is imported in one
     transaction: a file that cannot be read changes nothing. Unusable posts
@@ -132,7 +132,7 @@ def import_command(ctx: click.Context, files: tuple[Path, ...], store: Path, top
 
 @main.command("export")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Destination file, .jsonl or .csv.")
+              help="Destination file, .jsonl, .csv or .parquet.")
 @click.option("--since", type=UtcTime(), help="Only posts at or after this time (ISO 8601 with timezone).")
 @click.option("--until", type=UtcTime(), help="Only posts before this time.")
 @click.option("--topic", default=None, help="Only posts gathered for this topic (default: all posts).")
@@ -141,7 +141,7 @@ def import_command(ctx: click.Context, files: tuple[Path, ...], store: Path, top
 @_fail_on_library_error
 def export_command(ctx: click.Context, output: Path, since: datetime | None, until: datetime | None,
                    topic: str | None, store: Path) -> None:
-    """Write every stored post once, with its id, to a .jsonl or .csv file."""
+    """Write every stored post once, with its id, to a .jsonl, .csv or .parquet file."""
     from .pipeline import export_posts
     from .store import Store
 

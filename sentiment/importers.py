@@ -10,7 +10,9 @@ Accepted, whatever the file is called:
   metrics such as ``like_count``), and API post objects one per line
   (``twarc2 flatten`` output);
 * CSV (or TSV) with a header holding at least ``id`` and ``text`` and the
-  same optional columns.
+  same optional columns;
+* Parquet with the same columns (``created_at`` a string or a timestamp
+  with a timezone); rejections name the row.
 
 A file that cannot be parsed (malformed JSON, invalid UTF-8, no ``text``
 column, a PDF...) fails as a whole with an :class:`InputError` naming the
@@ -50,7 +52,6 @@ _CSV_FIELD_LIMIT = 10 * MAX_TEXT_CHARS
 _BINARY_SIGNATURES = {
     b"%PDF": "a PDF document",
     b"PK\x03\x04": "a ZIP archive (an Excel or OpenDocument file?)",
-    b"PAR1": "a Parquet file",
     b"\x1f\x8b": "a gzip archive",
     b"SQLite format 3": "a SQLite database",
     b"\x89PNG": "a PNG image",
@@ -115,7 +116,7 @@ def _sniff(path: Path, head: bytes) -> None:
 
 def detect_format(path: str | Path) -> str:
     """Name the format of a file from its content (``api-json``, ``api-jsonl``,
-    ``twarc2-jsonl``, ``posts-jsonl``, ``csv`` or ``tsv``) without importing it."""
+    ``twarc2-jsonl``, ``posts-jsonl``, ``csv``, ``tsv`` or ``parquet``) without importing it."""
     fmt = "?"
     for fmt, _ in _records(Path(path), None, sniff_only=True):
         break
@@ -137,7 +138,11 @@ def _records(path: Path, progress: Progress | None, sniff_only: bool = False) ->
     except OSError as exc:
         raise InputError(path, exc.strerror or str(exc)) from None
     with handle:
-        _sniff(path, handle.read(8192))
+        head = handle.read(8192)
+        if head.startswith(b"PAR1"):
+            yield from _parquet_records(path, sniff_only, progress)
+            return
+        _sniff(path, head)
         handle.seek(0)
         reader = _Reader(path, handle, progress)
         first = _first_content_line(reader.lines())
@@ -156,6 +161,32 @@ def _records(path: Path, progress: Progress | None, sniff_only: bool = False) ->
                 yield from _json_document(path, handle, sniff_only, progress)
         else:
             yield from _csv_records(path, reader, stripped, sniff_only)
+
+
+def _parquet_records(path: Path, sniff_only: bool, progress: Progress | None) -> Iterator[tuple[str, Any]]:
+    """Rows of a Parquet file with the flat columns (``id``, ``text``, ...), streamed in batches."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(path, f"unreadable Parquet file: {exc}") from None
+    names = [n.lower() for n in parquet.schema_arrow.names]
+    missing = [col for col in ("id", "text") if col not in names]
+    if missing:
+        raise InputError(path, f"Parquet file has no {' or '.join(repr(c) for c in missing)} column "
+                               f"(columns found: {', '.join(names)[:200]})")
+    if sniff_only:
+        yield "parquet", None
+        return
+    row = 0
+    for batch in parquet.iter_batches(batch_size=10_000):
+        for record in batch.to_pylist():
+            row += 1
+            yield "parquet", ("post", row, {k.lower(): v for k, v in record.items() if v is not None and v != ""})
+    if progress:
+        progress(path.stat().st_size)
 
 
 def _jsonl_records(path: Path, reader: _Reader, sniff_only: bool) -> Iterator[tuple[str, Any]]:

@@ -237,6 +237,39 @@ def _export_record(post: Post) -> dict[str, Any]:
     return {k: record[k] for k in EXPORT_FIELDS}
 
 
+def _parquet_schema() -> Any:
+    import pyarrow as pa
+
+    ints = ("author_followers", "like_count", "repost_count", "reply_count", "quote_count", "impression_count")
+    flags = ("is_reply", "is_repost", "is_quote")
+    fields = []
+    for name in EXPORT_FIELDS:
+        kind = (pa.timestamp("us", tz="UTC") if name == "created_at" else pa.int64() if name in ints
+                else pa.bool_() if name in flags else pa.string())
+        fields.append(pa.field(name, kind))
+    return pa.schema(fields)
+
+
+def _export_parquet(posts: Iterable[Post], path: Path, batch: int = 50_000) -> int:
+    """Stream posts into a Parquet file in row groups of ``batch`` (memory stays flat)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = _parquet_schema()
+    n, rows = 0, []
+    with pq.ParquetWriter(path, schema) as writer:
+        for post in posts:
+            record = asdict(post)
+            rows.append({k: record[k] for k in EXPORT_FIELDS})
+            if len(rows) == batch:
+                writer.write_table(pa.Table.from_pylist(rows, schema=schema))
+                n, rows = n + len(rows), []
+        if rows or n == 0:
+            writer.write_table(pa.Table.from_pylist(rows, schema=schema))
+            n += len(rows)
+    return n
+
+
 def export_posts(
     store: Store,
     output: str | Path,
@@ -245,17 +278,25 @@ def export_posts(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> int:
-    """Write every stored post (of a topic and window) once to ``.jsonl`` or ``.csv``.
+    """Write every stored post (of a topic and window) once to ``.jsonl``, ``.csv`` or ``.parquet``.
 
     The file is written beside its destination and renamed into place, so a
     failed export never leaves a half file. Returns the number of posts.
     """
     output = Path(output)
     suffix = output.suffix.lower()
-    if suffix not in (".jsonl", ".csv"):
-        raise SentimentError(f"{output}: export writes .jsonl or .csv, not {suffix or 'a file without suffix'}")
+    if suffix not in (".jsonl", ".csv", ".parquet"):
+        raise SentimentError(f"{output}: export writes .jsonl, .csv or .parquet, not {suffix or 'a file without suffix'}")
     tmp, commit = _atomic_writer(output)
     n = 0
+    if suffix == ".parquet":
+        try:
+            n = _export_parquet(store.posts(topic, since, until), tmp)
+            commit()
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return n
     try:
         with tmp.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.DictWriter(handle, EXPORT_FIELDS) if suffix == ".csv" else None

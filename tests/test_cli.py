@@ -56,7 +56,7 @@ def test_store_comes_from_the_environment(runner, tmp_path, monkeypatch):
     assert Store(tmp_path / "env.sqlite").count() == 1
 
 
-@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
 def test_export_writes_every_post_once_and_round_trips(runner, tmp_path, suffix):
     store = tmp_path / "s.sqlite"
     rows = [{"id": str(i), "text": f"t{i}, \"quoted\"\nline", "author_username": "u", "like_count": i,
@@ -83,7 +83,7 @@ def test_naive_times_are_a_usage_error(runner, tmp_path):
 
 def test_export_to_an_unknown_format_fails_without_writing(runner, tmp_path):
     result = invoke(runner, "export", "-o", tmp_path / "x.xml", "--store", tmp_path / "s.sqlite", code=1)
-    assert ".jsonl or .csv" in result.stderr
+    assert ".jsonl, .csv or .parquet" in result.stderr
     assert not (tmp_path / "x.xml").exists()
 
 

@@ -199,3 +199,33 @@ def test_detect_format_reads_content_not_the_name(tmp_path):
     assert detect_format(path) == "csv"
     write_jsonl(path, [api_page([api_post(1)], USERS)])
     assert detect_format(path) == "api-jsonl"
+
+
+def test_parquet_rows_import_and_bad_rows_are_named(tmp_path, store):
+    from datetime import datetime, timezone
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({
+        "id": ["1", "2", "3", "4"],
+        "text": ["bonjour", None, "hello", "no time given"],
+        "created_at": pa.array([datetime(2026, 1, 6, 10, tzinfo=timezone.utc)] * 3 + [None],
+                               type=pa.timestamp("us", tz="UTC")),
+        "like_count": [3, 4, None, 1],
+    })
+    path = tmp_path / "posts.bin"
+    pq.write_table(table, path)
+    result = import_file(store, path)
+    assert (result.format, result.new, result.rejected) == ("parquet", 3, 1)
+    assert result.rejections[0].line == 2 and "no text" in result.rejections[0].problem
+    by_id = {p.id: p for p in store.posts()}
+    assert by_id["1"].created_at == datetime(2026, 1, 6, 10, tzinfo=timezone.utc) and by_id["4"].created_at is None
+
+
+def test_parquet_without_a_text_column_fails_the_file(tmp_path, store):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"id": ["1"], "body": ["x"]}), tmp_path / "p.parquet")
+    assert_fails_cleanly(store, tmp_path / "p.parquet", "no 'text' column", None)
