@@ -240,8 +240,8 @@ def run_command(ctx: click.Context, inputs: tuple[Path, ...], out_dir: Path, con
         _say(ctx, f"imported {imp.path}: {imp.new} new, {imp.updated} updated, {imp.unchanged} unchanged, "
                   f"{imp.rejected} rejected")
     _say(ctx, f"classified {result.n_posts} posts; report written to {result.report}")
-    for name in ("proportions.png", "report.pdf", "posts.csv", "summary.json"):
-        _say(ctx, f"  {result.report / name}")
+    for path in sorted(result.report.iterdir(), key=lambda p: (p.name != "report.pdf", p.suffix != ".png", p.name)):
+        _say(ctx, f"  {path}")
 
 
 @main.command("train")
