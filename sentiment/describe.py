@@ -133,8 +133,7 @@ def describe(
             copy_of[i] = number
     by_group = {g: [i for i, r in enumerate(rows) if r.label == g] for g in groups}
     docs = {g: [phrases[i] for i in idx] for g, idx in by_group.items()}
-    themes = group_themes(docs, top=n_themes)
-    vocabulary = group_themes(docs, top=60)
+    vocabulary = group_themes(docs, top=max(60, n_themes))  # ranked once; the themes are its head
     per_group: dict[str, Any] = {}
     for g, idx in by_group.items():
         chosen = representatives(
@@ -142,7 +141,8 @@ def describe(
             [rows[i].engagement for i in idx], k=n_examples, same_copy_group=[copy_of[i] for i in idx],
         )
         per_group[g] = {
-            "themes": [{"phrase": t.phrase, "weight": t.weight, "n_posts": t.n_posts} for t in themes[g]],
+            "themes": [{"phrase": t.phrase, "weight": t.weight, "n_posts": t.n_posts}
+                       for t in vocabulary[g][:n_themes]],
             "subthemes": [
                 {"label": s.label, "size": s.size, "post_ids": [rows[idx[m]].id for m in s.members]}
                 for s in subthemes(docs[g], [t.phrase for t in vocabulary[g]])

@@ -314,8 +314,8 @@ def import_file(
     batch: list[Post] = []
 
     def flush() -> None:
-        result_counts = store.upsert(batch, topic=topic, source_id=source_id)
-        totals.__iadd__(result_counts)
+        nonlocal totals
+        totals += store.upsert(batch, topic=topic, source_id=source_id)
         batch.clear()
 
     totals = UpsertCounts()

@@ -121,14 +121,14 @@ def estimate_shares(
 
     rng = np.random.default_rng(seed)
     mean, cov = target.mean(axis=0), np.cov(target, rowvar=False) if n > 1 else np.zeros((k, k))
+    factor = "cholesky" if np.all(np.linalg.eigvalsh(cov) > 0) else "svd"
     reps = np.empty((n_boot, k))
     for b in range(n_boot):
         if n <= _EXACT_RESAMPLE_LIMIT:
             q_scores = target[rng.integers(0, n, n)]
             q = q_scores.mean(axis=0)
         else:
-            q = rng.multivariate_normal(mean, cov / n, method="cholesky" if np.all(np.linalg.eigvalsh(cov) > 0)
-                                        else "svd")
+            q = rng.multivariate_normal(mean, cov / n, method=factor)
         cal = rng.integers(0, len(cv_labels), len(cv_labels))
         if method == "cc":
             reps[b] = q

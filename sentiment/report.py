@@ -24,27 +24,18 @@ import numpy as np
 from .charts import save_charts
 from .classify import Prediction
 from .describe import PostRow, describe, summary_paragraph
+from .evaluate import Evaluation, evaluate
 from .models import METRIC_FIELDS, Post
 from .pdf import write_pdf
 from .summarize import Summary, summarize
 from .topic import Topic
 
-__all__ = ["ReportData", "build_report", "write_files", "write_report", "Evaluation", "post_columns",
-           "REPORT_FORMATS"]
+__all__ = ["ReportData", "build_report", "write_files", "write_report", "post_columns", "REPORT_FORMATS"]
 
 #: The files a report can hold: charts, the PDF, the posts (CSV and Parquet), the summary.
 REPORT_FORMATS = ("png", "pdf", "csv", "parquet", "json")
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """The classifier's agreement with gold labels on the report's own posts."""
-
-    n: int
-    accuracy: float
-    macro_f1: float
 
 
 _METHOD_TEXT = {
@@ -176,8 +167,6 @@ def build_report(
     out of shares and themes (and counted) unless ``include_reposts``;
     near-copies count every time (``copies="all"``) or once per group.
     """
-    from sklearn.metrics import accuracy_score, f1_score
-
     from . import __version__
 
     if copies not in ("all", "once"):
@@ -206,13 +195,9 @@ def build_report(
     cv_proba, cv_labels = calibration if calibration is not None else (None, None)
     proba = np.asarray([[r.probabilities.get(g, 0.0) for g in group_ids] for r in counted])
     summary = summarize(proba, group_ids, cv_proba=cv_proba, cv_labels=cv_labels)
-    evaluation = None
-    if y_true:
-        evaluation = Evaluation(
-            len(y_true),
-            float(accuracy_score(y_true, y_pred)),
-            float(f1_score(y_true, y_pred, labels=group_ids, average="macro", zero_division=0)),
-        )
+    # Gold labels of some posts (a shipped sample's): the model's agreement with them, scored as `evaluate` does.
+    evaluation = evaluate(y_true, np.eye(len(group_ids))[[group_ids.index(p) for p in y_pred]], group_ids) \
+        if y_true else None
     doc = _summary_json(topic, summary, start, end, evaluation, now, model_info)
     doc["summary"] = summary_paragraph(summary, sections, {g.id: g.name for g in topic.groups}, title=topic.title)
     for g in group_ids:

@@ -111,7 +111,7 @@ class Config:
 
 def _get(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any = None) -> Any:
     value = table.get(key, default)
-    if value is not None and not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+    if (value is not None and not isinstance(value, kind)) or (isinstance(value, bool) and kind is int):
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise ConfigError(f"{where}: '{key}' must be {names}, got {value!r}")
     return value

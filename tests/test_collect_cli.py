@@ -103,7 +103,8 @@ def test_a_collector_killed_mid_run_resumes_without_losing_or_repeating(fake_x, 
 
     fake_x.slow_every = 0.0
     run = sentiment(["collect", *WINDOW, "--store", str(store)], env, tmp_path)
-    assert run.returncode == 0, run.stderr and "resumed" in run.stdout
+    assert run.returncode == 0, run.stderr
+    assert "resumed" in run.stdout
     with Store(store) as db:
         ids = [p.id for p in db.posts()]
     assert sorted(ids) == sorted(p["id"] for p in fake_x.posts)  # every post, exactly once
