@@ -27,13 +27,13 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from .errors import InputError, ModelError
+from .features import FastTfidfVectorizer
 from .models import Post
 
 __all__ = [
@@ -117,10 +117,11 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
 
     def _features(self) -> FeatureUnion:
         parts: list[tuple[str, Any]] = [
-            ("words", TfidfVectorizer(ngram_range=self.word_ngram_range, sublinear_tf=True, min_df=1)),
+            ("words", FastTfidfVectorizer(ngram_range=self.word_ngram_range, sublinear_tf=True, min_df=1)),
             (
                 "chars",
-                TfidfVectorizer(analyzer="char_wb", ngram_range=self.char_ngram_range, sublinear_tf=True, min_df=2),
+                FastTfidfVectorizer(analyzer="char_wb", ngram_range=self.char_ngram_range, sublinear_tf=True,
+                                    min_df=2),
             ),
         ]
         weights = {"words": 1.0, "chars": 1.0}
@@ -302,7 +303,8 @@ def _model_key(examples_path: Path) -> str:
     digest.update(examples_path.read_bytes())
     # The code that builds the model and the libraries that run it: a change
     # to any of them makes the cached model stale.
-    digest.update(Path(__file__).read_bytes())
+    for module in ("classify.py", "features.py"):
+        digest.update((Path(__file__).parent / module).read_bytes())
     for part in (__version__, sklearn.__version__, np.__version__, getattr(vaderSentiment, "__version__", "")):
         digest.update(part.encode())
     return digest.hexdigest()[:24]
@@ -373,8 +375,24 @@ def calibration(model: StanceClassifier, group_ids: Sequence[str]) -> tuple[np.n
     return model.cv_proba_[:, order], remap[model.cv_labels_]
 
 
-def _score_batch(model: StanceClassifier, posts: list[Post]) -> tuple[np.ndarray, np.ndarray | None]:
-    return model.predict_proba_and_sentiment([p.text for p in posts])
+# The model of a worker process, installed once when the worker starts, so
+# that its memo of words seen (see features.py) lasts across batches.
+_WORKER_MODEL: StanceClassifier | None = None
+
+
+def _install_worker_model(model: StanceClassifier) -> None:
+    global _WORKER_MODEL
+    _WORKER_MODEL = model
+
+
+def _score_in_worker(texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+    assert _WORKER_MODEL is not None
+    return _WORKER_MODEL.predict_proba_and_sentiment(texts)
+
+
+def _cores(n_jobs: int) -> int:
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return available if n_jobs < 0 else min(n_jobs, available)
 
 
 def predict_posts(
@@ -387,8 +405,9 @@ def predict_posts(
 ) -> Iterable[tuple[Post, Prediction]]:
     """Yield each post with its prediction, in order, in batches so memory stays flat.
 
-    ``n_jobs`` > 1 (or -1 for every core) scores batches in parallel worker
-    processes; worth it from tens of thousands of posts.
+    ``n_jobs`` > 1 (or -1 for every core) scores batches in that many worker
+    processes, each given the model once; worth it from tens of thousands of
+    posts. The results are the same either way.
     """
     check_is_fitted(model, "pipeline_")
     classes = [str(c) for c in model.classes_]
@@ -405,31 +424,41 @@ def predict_posts(
 
     def emit(batch: list[Post], scored: tuple[np.ndarray, np.ndarray | None]) -> Iterator[tuple[Post, Prediction]]:
         probs, compound = scored
-        for i, (post, row) in enumerate(zip(batch, probs)):
-            best = int(np.argmax(row))
+        best = np.argmax(probs, axis=1)
+        rows = probs.tolist()
+        for i, post in enumerate(batch):
             english = post.lang is None or post.lang in VADER_LANGUAGES
             sentiment = float(compound[i]) if compound is not None and english else None
             if compound is None and english:
                 sentiment = post_sentiment(post)
-            yield post, Prediction(post.id, classes[best], float(row[best]),
-                                   {c: float(v) for c, v in zip(classes, row)}, sentiment)
+            row = rows[i]
+            yield post, Prediction(post.id, classes[best[i]], row[best[i]], dict(zip(classes, row)), sentiment)
         if progress:
             progress(len(batch))
 
-    if n_jobs in (None, 1):
+    workers = _cores(n_jobs) if n_jobs not in (None, 0) else 1
+    if workers <= 1:
         for batch in batches():
-            yield from emit(batch, _score_batch(model, batch))
+            yield from emit(batch, model.predict_proba_and_sentiment([p.text for p in batch]))
         return
-    from joblib import Parallel, delayed
 
-    pending: list[list[Post]] = []
+    from collections import deque
 
-    def remember(batch: list[Post]) -> list[Post]:
-        pending.append(batch)
-        return batch
+    # loky (joblib's process pool) starts workers without re-running the
+    # caller's main script and hands each the model once, at start.
+    from joblib.externals.loky import get_reusable_executor
 
-    results = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_score_batch)(model, remember(batch)) for batch in batches()
-    )
-    for scored in results:
-        yield from emit(pending.pop(0), scored)
+    pool = get_reusable_executor(max_workers=workers, initializer=_install_worker_model, initargs=(model,),
+                                 reuse=False)
+    try:
+        in_flight: deque = deque()
+        for batch in batches():
+            in_flight.append((batch, pool.submit(_score_in_worker, [p.text for p in batch])))
+            if len(in_flight) > 2 * workers:  # a few batches ahead, not the whole corpus
+                done, future = in_flight.popleft()
+                yield from emit(done, future.result())
+        while in_flight:
+            done, future = in_flight.popleft()
+            yield from emit(done, future.result())
+    finally:
+        pool.shutdown(wait=True, kill_workers=False)

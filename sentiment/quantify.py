@@ -16,7 +16,9 @@ rates measured by cross-validation on the labeled examples:
 
 The 95% interval comes from a bootstrap that resamples **both** the labeled
 examples (so the error rates are re-estimated each time: they are known only
-from a finite labeled set) **and** the posts being measured. Intervals that
+from a finite labeled set) **and** the posts being measured (for hard labels,
+resampling the posts is drawing their label counts from a multinomial, so
+only the counts are needed). Intervals that
 resample only the posts are too narrow once the mix of groups differs from
 the training mix.
 
@@ -36,12 +38,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import nnls
 
-__all__ = ["ShareEstimate", "estimate_shares", "METHODS"]
+__all__ = ["ShareEstimate", "PostTotals", "estimate_shares", "estimate_shares_from_totals", "METHODS"]
 
 METHODS = ("acc", "pacc", "cc")
-#: Above this many posts the bootstrap draws the posts' part from its normal
-#: approximation instead of resampling every post (same answer, flat cost).
-_EXACT_RESAMPLE_LIMIT = 20_000
 
 
 @dataclass(frozen=True)
@@ -81,11 +80,32 @@ def _scores(proba: np.ndarray, method: str) -> np.ndarray:
     return np.eye(proba.shape[1])[np.argmax(proba, axis=1)]  # acc and cc use hard labels
 
 
-def _point(target_scores: np.ndarray, cv_scores: np.ndarray, cv_labels: np.ndarray, method: str) -> np.ndarray:
-    q = target_scores.mean(axis=0)
-    if method == "cc":
-        return q
-    return _solve(_misclassification(cv_scores, cv_labels, q.shape[0]), q)
+@dataclass(frozen=True)
+class PostTotals:
+    """What share estimation needs of the posts: sums, so partitions add up.
+
+    ``label_counts[j]``: posts whose most probable group is ``j``;
+    ``proba_sum`` and ``proba_outer_sum``: the sum of the probability rows and
+    of their outer products (for the probabilistic method). Totals of parts of
+    a corpus add to the totals of the whole, which is how a cluster computes
+    shares without gathering the posts (see :mod:`sentiment.distributed`).
+    """
+
+    n: int
+    label_counts: np.ndarray
+    proba_sum: np.ndarray
+    proba_outer_sum: np.ndarray
+
+    @classmethod
+    def of(cls, proba: np.ndarray) -> PostTotals:
+        proba = np.asarray(proba, dtype=float)
+        k = proba.shape[1]
+        counts = np.bincount(np.argmax(proba, axis=1), minlength=k) if len(proba) else np.zeros(k, dtype=np.int64)
+        return cls(len(proba), counts.astype(np.int64), proba.sum(axis=0), proba.T @ proba)
+
+    def __add__(self, other: PostTotals) -> PostTotals:
+        return PostTotals(self.n + other.n, self.label_counts + other.label_counts, self.proba_sum + other.proba_sum,
+                          self.proba_outer_sum + other.proba_outer_sum)
 
 
 def estimate_shares(
@@ -104,31 +124,47 @@ def estimate_shares(
     examples, whose true class indices are ``cv_labels``. Deterministic for a
     given ``seed``.
     """
+    k = np.asarray(cv_proba).shape[1]
+    return estimate_shares_from_totals(PostTotals.of(np.asarray(proba, dtype=float).reshape(-1, k)), cv_proba,
+                                       cv_labels, method=method, n_boot=n_boot, seed=seed)
+
+
+def estimate_shares_from_totals(
+    totals: PostTotals,
+    cv_proba: np.ndarray,
+    cv_labels: np.ndarray,
+    *,
+    method: str = "acc",
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> ShareEstimate:
+    """:func:`estimate_shares` from the posts' :class:`PostTotals` alone."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    proba = np.asarray(proba, dtype=float)
     cv_proba = np.asarray(cv_proba, dtype=float)
     cv_labels = np.asarray(cv_labels)
     k = cv_proba.shape[1]
-    n = len(proba)
+    n = totals.n
     if n == 0:
         zeros = np.zeros(k)
         return ShareEstimate(method, zeros, zeros, zeros, zeros, 0)
-    target = _scores(proba, method)
+    raw = totals.label_counts / n
     cv_scores = _scores(cv_proba, method)
-    raw = np.eye(k)[np.argmax(proba, axis=1)].mean(axis=0)
-    point = _point(target, cv_scores, cv_labels, method)
+    q_point = totals.proba_sum / n if method == "pacc" else raw
+    point = q_point if method == "cc" else _solve(_misclassification(cv_scores, cv_labels, k), q_point)
 
     rng = np.random.default_rng(seed)
-    mean, cov = target.mean(axis=0), np.cov(target, rowvar=False) if n > 1 else np.zeros((k, k))
-    factor = "cholesky" if np.all(np.linalg.eigvalsh(cov) > 0) else "svd"
+    if method == "pacc":
+        # The mean of n probability rows: its normal approximation, from the totals.
+        cov = (totals.proba_outer_sum / n - np.outer(q_point, q_point)) * (n / max(n - 1, 1))
+        factor = "cholesky" if np.all(np.linalg.eigvalsh(cov) > 0) else "svd"
     reps = np.empty((n_boot, k))
     for b in range(n_boot):
-        if n <= _EXACT_RESAMPLE_LIMIT:
-            q_scores = target[rng.integers(0, n, n)]
-            q = q_scores.mean(axis=0)
+        if method == "pacc":
+            q = rng.multivariate_normal(q_point, cov / n, method=factor)
         else:
-            q = rng.multivariate_normal(mean, cov / n, method=factor)
+            # Resampling n posts with replacement draws their labels' counts from this multinomial.
+            q = rng.multinomial(n, raw) / n
         cal = rng.integers(0, len(cv_labels), len(cv_labels))
         if method == "cc":
             reps[b] = q

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .quantify import estimate_shares
+from .quantify import PostTotals, estimate_shares_from_totals
 
-__all__ = ["GroupShare", "Summary", "summarize"]
+__all__ = ["GroupShare", "Summary", "summarize", "summarize_totals"]
 
 
 @dataclass(frozen=True)
@@ -59,15 +59,29 @@ def summarize(
     counts (``method`` becomes ``cc``) with a bootstrap interval over the posts.
     """
     proba = np.asarray(proba, dtype=float).reshape(-1, len(group_ids))
+    return summarize_totals(PostTotals.of(proba), group_ids, cv_proba=cv_proba, cv_labels=cv_labels, method=method,
+                            seed=seed)
+
+
+def summarize_totals(
+    totals: PostTotals,
+    group_ids: Sequence[str],
+    *,
+    cv_proba: np.ndarray | None = None,
+    cv_labels: np.ndarray | None = None,
+    method: str = "acc",
+    seed: int = 0,
+) -> Summary:
+    """:func:`summarize` from the posts' totals (which add up across batches and partitions)."""
     k = len(group_ids)
     if cv_proba is None or cv_labels is None:
         method = "cc"
         cv_proba, cv_labels = np.eye(k), np.arange(k)  # a perfect model: no correction, nothing to resample
-    est = estimate_shares(proba, cv_proba, cv_labels, method=method, seed=seed)
-    counts = np.bincount(np.argmax(proba, axis=1), minlength=k) if len(proba) else np.zeros(k, dtype=int)
+    est = estimate_shares_from_totals(totals, cv_proba, cv_labels, method=method, seed=seed)
+    counts = totals.label_counts
     groups = {
         gid: GroupShare(gid, int(counts[j]), float(est.shares[j]), (float(est.low[j]), float(est.high[j])),
                         float(est.raw_shares[j]))
         for j, gid in enumerate(group_ids)
     }
-    return Summary(len(proba), method, groups)
+    return Summary(totals.n, method, groups)
