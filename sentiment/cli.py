@@ -79,7 +79,7 @@ def _say(ctx: click.Context, message: str) -> None:
 def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """What people on X say about an event: import or collect posts, classify
     their stance, and report each group's share with evidence."""
-    ctx.obj = {"quiet": quiet}
+    ctx.obj = {"quiet": quiet, "verbose": verbose}
     level = logging.ERROR if quiet else [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
 
@@ -151,27 +151,59 @@ def export_command(ctx: click.Context, output: Path, since: datetime | None, unt
 
 
 @main.command("classify")
-@click.argument("input", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Destination CSV: id,label,confidence,p_<group>...")
+@click.argument("input", type=click.Path(path_type=Path))
+@click.option("--output", "-o", required=True, type=click.Path(path_type=Path),
+              help="Destination CSV: id,label,confidence,p_<group>... (with --engine: a folder of Parquet files).")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default=None,
+              help="Classify a Parquet dataset (a file, a folder or a glob) partition by partition, here or on a "
+                   "Dask cluster, and print the group shares.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="With --engine dask: a running Dask scheduler (tcp://host:8786); default: a local cluster.")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="With --engine dask and no --scheduler: worker processes of the local cluster.")
 @TOPIC_OPTION
 @MODEL_OPTION
 @click.pass_context
 @_fail_on_library_error
-def classify_command(ctx: click.Context, input: Path, output: Path, topic: str | None, model_path: Path | None) -> None:
+def classify_command(ctx: click.Context, input: Path, output: Path, engine: str | None, scheduler: str | None,
+                     workers: int, topic: str | None, model_path: Path | None) -> None:
     """Classify the posts of any importable file (without storing them).
 
     Output columns: id, label, confidence, p_<group> per group, sentiment
-    (VADER compound, English posts only).
+    (VADER compound, English posts only). With --engine, INPUT is a Parquet
+    dataset (as `sentiment export --output FILE.parquet` writes) and OUTPUT a
+    folder of one Parquet file per partition; the shares are computed from
+    the partitions' totals.
     """
     from .classify import load_model
     from .pipeline import classify_file
 
     model = load_model(model_path) if model_path else None
-    n, rejected = classify_file(input, output, topic=topic, model=model, progress=_progress(ctx))
-    for rejection in rejected[:10]:
-        click.echo(f"warning: {input}, line {rejection.line}: skipped: {rejection.problem}", err=True)
-    _say(ctx, f"classified {n} posts into {output}" + (f" ({len(rejected)} skipped)" if rejected else ""))
+    if engine is None:
+        if scheduler:
+            raise click.UsageError("--scheduler needs --engine dask")
+        n, rejected = classify_file(input, output, topic=topic, model=model, progress=_progress(ctx))
+        for rejection in rejected[:10]:
+            click.echo(f"warning: {input}, line {rejection.line}: skipped: {rejection.problem}", err=True)
+        _say(ctx, f"classified {n} posts into {output}" + (f" ({len(rejected)} skipped)" if rejected else ""))
+        return
+    from .classify import topic_model
+    from .distributed import classify_dataset
+    from .topic import load_topic
+
+    chosen = load_topic(topic)
+    if not ctx.obj.get("verbose"):  # the cluster's own start and stop messages
+        logging.getLogger("distributed").setLevel(logging.WARNING)
+    result = classify_dataset(input, output, model=model or topic_model(chosen), group_ids=chosen.group_ids,
+                              engine=engine, scheduler=scheduler, n_workers=workers, progress=_progress(ctx))
+    for rejection in result.rejections:
+        click.echo(f"warning: skipped {rejection}", err=True)
+    _say(ctx, f"classified {result.n_posts} posts in {result.n_partitions} partitions into {output}"
+              + (f" ({result.n_rejected} skipped)" if result.n_rejected else ""))
+    names = {g.id: g.name for g in chosen.groups}
+    for gid, share in result.summary.groups.items():
+        click.echo(f"{names.get(gid, gid)}: {share.share:.1%} (95% interval {share.ci[0]:.1%}–{share.ci[1]:.1%}; "
+                   f"{share.n} posts labeled)")
 
 
 @main.command("report")

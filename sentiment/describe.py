@@ -20,7 +20,7 @@ from .duplicates import near_duplicate_groups
 from .summarize import Summary
 from .themes import group_themes, post_phrases, representatives, subthemes
 
-__all__ = ["PostRow", "describe", "summary_paragraph", "ENGAGEMENT_FIELDS"]
+__all__ = ["PostRow", "Tally", "describe", "summary_paragraph", "ENGAGEMENT_FIELDS"]
 
 ENGAGEMENT_FIELDS = ("like_count", "repost_count", "reply_count", "quote_count")
 
@@ -45,74 +45,94 @@ def _iso(t: datetime) -> str:
     return t.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def _timeline(rows: Sequence[PostRow], groups: Sequence[str], start: datetime, end: datetime) -> dict[str, Any]:
-    hourly = end - start <= timedelta(days=3)
-    step = timedelta(hours=1) if hourly else timedelta(days=1)
-    first = start.replace(minute=0, second=0, microsecond=0) if hourly else start.replace(
-        hour=0, minute=0, second=0, microsecond=0)
-    counts: dict[int, Counter[str]] = defaultdict(Counter)
-    for row in rows:
+class Tally:
+    """Counts of classified posts that add up as they stream past: the timeline,
+    reach, languages and tone. Memory does not grow with the number of posts."""
+
+    def __init__(self, groups: Sequence[str], start: datetime, end: datetime) -> None:
+        self.groups, self.start, self.end = list(groups), start, end
+        self.hourly = end - start <= timedelta(days=3)
+        self.step = timedelta(hours=1) if self.hourly else timedelta(days=1)
+        self.first = start.replace(minute=0, second=0, microsecond=0) if self.hourly else start.replace(
+            hour=0, minute=0, second=0, microsecond=0)
+        self.n = 0
+        self.buckets: dict[int, Counter[str]] = defaultdict(Counter)
+        self.posts: Counter[str] = Counter()
+        self.engagement: Counter[str] = Counter()
+        self.impressions: Counter[str] = Counter()
+        self.has_engagement = False
+        self.all_impressions = True
+        self.languages: dict[str, Counter[str]] = defaultdict(Counter)
+        self.tone_counts = {g: [0] * (len(SENTIMENT_BINS) - 1) for g in self.groups}
+        self.tone_sum: Counter[str] = Counter()
+
+    def add(self, row: PostRow) -> None:
+        label = row.label
+        self.n += 1
+        self.posts[label] += 1
         if row.created_at is not None:
-            counts[int((row.created_at - first) / step)][row.label] += 1
-    buckets = []
-    index = 0
-    while first + index * step < end:
-        c = counts.get(index, Counter())
-        n = sum(c.values())
-        buckets.append({
-            "start": _iso(first + index * step), "n": n, "counts": {g: c[g] for g in groups},
-            "shares": {g: (c[g] / n if n else 0.0) for g in groups},
-        })
-        index += 1
-    return {"unit": "hour" if hourly else "day", "buckets": buckets}
+            self.buckets[int((row.created_at - self.first) / self.step)][label] += 1
+        if row.engagement is not None:
+            self.has_engagement = True
+            self.engagement[label] += row.engagement
+        if row.impressions is None:
+            self.all_impressions = False
+        else:
+            self.impressions[label] += row.impressions
+        self.languages[row.lang or "und"][label] += 1
+        if row.sentiment is not None and label in self.tone_counts:
+            counts = self.tone_counts[label]
+            counts[min(int((row.sentiment + 1) / 0.2), len(counts) - 1)] += 1
+            self.tone_sum[label] += row.sentiment
 
+    def sections(self) -> dict[str, Any]:
+        return {"timeline": self._timeline(), "engagement_share": self._engagement(),
+                "languages": self._languages(), "sentiment": self._sentiment()}
 
-def _engagement(rows: Sequence[PostRow], groups: Sequence[str]) -> dict[str, Any]:
-    n = len(rows)
-    eng = Counter({g: 0 for g in groups})
-    imp = Counter({g: 0 for g in groups})
-    has_eng = any(r.engagement is not None for r in rows)
-    has_imp = bool(rows) and all(r.impressions is not None for r in rows)
-    posts = Counter(r.label for r in rows)
-    for r in rows:
-        eng[r.label] += r.engagement or 0
-        imp[r.label] += r.impressions or 0
-    total_eng, total_imp = sum(eng.values()), sum(imp.values())
-    return {
-        g: {
-            "posts": posts[g] / n if n else 0.0,
-            "engagement": (eng[g] / total_eng if total_eng else 0.0) if has_eng else None,
-            "impressions": (imp[g] / total_imp if total_imp else 0.0) if has_imp else None,
+    def _timeline(self) -> dict[str, Any]:
+        buckets = []
+        index = 0
+        while self.first + index * self.step < self.end:
+            c = self.buckets.get(index, Counter())
+            n = sum(c.values())
+            buckets.append({
+                "start": _iso(self.first + index * self.step), "n": n, "counts": {g: c[g] for g in self.groups},
+                "shares": {g: (c[g] / n if n else 0.0) for g in self.groups},
+            })
+            index += 1
+        return {"unit": "hour" if self.hourly else "day", "buckets": buckets}
+
+    def _engagement(self) -> dict[str, Any]:
+        n = self.n
+        has_imp = n > 0 and self.all_impressions
+        total_eng, total_imp = sum(self.engagement.values()), sum(self.impressions.values())
+        return {
+            g: {
+                "posts": self.posts[g] / n if n else 0.0,
+                "engagement": (self.engagement[g] / total_eng if total_eng else 0.0) if self.has_engagement else None,
+                "impressions": (self.impressions[g] / total_imp if total_imp else 0.0) if has_imp else None,
+            }
+            for g in self.groups
         }
-        for g in groups
-    }
 
+    def _languages(self) -> dict[str, Any]:
+        out = {}
+        for lang, c in sorted(self.languages.items(), key=lambda kv: (-sum(kv[1].values()), kv[0])):
+            n = sum(c.values())
+            out[lang] = {"n": n, "shares": {g: c[g] / n for g in self.groups}}
+        return out
 
-def _languages(rows: Sequence[PostRow], groups: Sequence[str]) -> dict[str, Any]:
-    by_lang: dict[str, Counter[str]] = defaultdict(Counter)
-    for r in rows:
-        by_lang[r.lang or "und"][r.label] += 1
-    out = {}
-    for lang, c in sorted(by_lang.items(), key=lambda kv: (-sum(kv[1].values()), kv[0])):
-        n = sum(c.values())
-        out[lang] = {"n": n, "shares": {g: c[g] / n for g in groups}}
-    return out
+    def _sentiment(self) -> dict[str, Any]:
+        """VADER compound scores per group (posts with a score only): histogram and mean."""
+        out = {}
+        for g in self.groups:
+            n = sum(self.tone_counts[g])
+            out[g] = {"n": n, "mean": (self.tone_sum[g] / n) if n else None, "bins": SENTIMENT_BINS,
+                      "counts": list(self.tone_counts[g])}
+        return out
 
 
 SENTIMENT_BINS = [round(-1 + 0.2 * i, 1) for i in range(11)]
-
-
-def _sentiment(rows: Sequence[PostRow], groups: Sequence[str]) -> dict[str, Any]:
-    """VADER compound scores per group (posts with a score only): histogram and mean."""
-    out = {}
-    for g in groups:
-        scores = [r.sentiment for r in rows if r.label == g and r.sentiment is not None]
-        counts = [0] * (len(SENTIMENT_BINS) - 1)
-        for x in scores:
-            counts[min(int((x + 1) / 0.2), len(counts) - 1)] += 1
-        out[g] = {"n": len(scores), "mean": (sum(scores) / len(scores)) if scores else None,
-                  "bins": SENTIMENT_BINS, "counts": counts}
-    return out
 
 
 def describe(
@@ -123,8 +143,18 @@ def describe(
     end: datetime,
     n_themes: int = 10,
     n_examples: int = 3,
+    tally: Tally | None = None,
 ) -> dict[str, Any]:
-    """The descriptive sections of a summary, for posts already classified."""
+    """The descriptive sections of a summary, for posts already classified.
+
+    Themes, examples and copies come from ``rows``; the timeline, reach,
+    languages and tone from ``tally`` when given (counted over every post,
+    where ``rows`` may be a sample of them), else from ``rows``.
+    """
+    if tally is None:
+        tally = Tally(groups, start, end)
+        for row in rows:
+            tally.add(row)
     phrases = [post_phrases(r.text, r.lang) for r in rows]
     copies = near_duplicate_groups([r.text for r in rows])
     copy_of: list[int | None] = [None] * len(rows)
@@ -160,11 +190,8 @@ def describe(
     duplicate_groups.sort(key=lambda d: (-d["size"], d["post_ids"][0]))
     return {
         "groups": per_group,
-        "timeline": _timeline(rows, groups, start, end),
-        "engagement_share": _engagement(rows, groups),
         "duplicates": {"groups": duplicate_groups, "posts_in_copies": sum(d["size"] for d in duplicate_groups)},
-        "languages": _languages(rows, groups),
-        "sentiment": _sentiment(rows, groups),
+        **tally.sections(),
     }
 
 

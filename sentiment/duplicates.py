@@ -77,12 +77,14 @@ def near_duplicate_groups(texts: Sequence[str], *, threshold: float = 0.7, min_w
             exact[norm] = i
 
     lsh = MinHashLSH(threshold=threshold, num_perm=_NUM_PERM)
+    # One set of hash permutations for every post (building them is most of a MinHash's cost).
+    template = MinHash(num_perm=_NUM_PERM, seed=1)
     shingles: dict[int, set[str]] = {}
     for norm, i in exact.items():
         if len(norm.split()) < min_words:
             continue
         sh = _shingles(norm)
-        mh = MinHash(num_perm=_NUM_PERM, seed=1)
+        mh = MinHash(num_perm=_NUM_PERM, seed=1, permutations=template.permutations, scheme=template.scheme)
         mh.update_batch([s.encode("utf-8") for s in sh])
         for j in lsh.query(mh):
             other = shingles[j]

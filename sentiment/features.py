@@ -66,8 +66,7 @@ class FastTfidfVectorizer(TfidfVectorizer):
 
     # A pickled model carries its vocabulary, not the memo of words seen.
     def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__.copy()
-        state = dict(state)
+        state = dict(super().__getstate__())
         state.pop("_word_columns_memo", None)
         return state
 

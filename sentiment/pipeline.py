@@ -43,6 +43,10 @@ __all__ = [
 ]
 
 
+#: From this many posts, classification runs in a worker process per core.
+PARALLEL_FROM = 20_000
+
+
 class Bar(Protocol):
     def update(self, n: int) -> Any: ...
     def close(self) -> Any: ...
@@ -119,8 +123,10 @@ def report(
         raise SentimentError(f"the window is empty: --until ({end.isoformat()}) is not after --since ({start.isoformat()})")
     model = model or topic_model(topic)
     gold = load_gold(topic.sample_labels) if topic.sample_labels and topic.sample_labels.is_file() else None
-    with _stage(progress, "classifying", store.count(topic.name, start, end), "posts") as update:
-        predictions = predict_posts(model, store.posts(topic.name, start, end), progress=update)
+    count = store.count(topic.name, start, end)
+    with _stage(progress, "classifying", count, "posts") as update:
+        predictions = predict_posts(model, store.posts(topic.name, start, end), progress=update,
+                                    n_jobs=-1 if count >= PARALLEL_FROM else None)
         return write_report(out_dir, topic, predictions, start=start, end=end, gold=gold,
                             calibration=calibration(model, topic.group_ids), model_info=_model_info(topic, model),
                             formats=formats, copies=copies, include_reposts=include_reposts,
@@ -210,7 +216,9 @@ def classify_file(
             writer = csv.writer(handle)
             writer.writerow(["id", "label", "confidence", *[f"p_{c}" for c in classes], "sentiment"])
             with _stage(progress, "classifying", None, "posts") as update:
-                for post, pred in predict_posts(model, posts(), progress=update):
+                # Larger files (about 20,000 posts and up) are classified on every core.
+                jobs = -1 if Path(input).stat().st_size >= 5_000_000 else None
+                for post, pred in predict_posts(model, posts(), progress=update, n_jobs=jobs):
                     writer.writerow([post.id, pred.label, f"{pred.confidence:.4f}",
                                      *[f"{pred.probabilities[c]:.4f}" for c in classes],
                                      "" if pred.sentiment is None else f"{pred.sentiment:.4f}"])

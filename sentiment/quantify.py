@@ -107,6 +107,10 @@ class PostTotals:
         return PostTotals(self.n + other.n, self.label_counts + other.label_counts, self.proba_sum + other.proba_sum,
                           self.proba_outer_sum + other.proba_outer_sum)
 
+    def __sub__(self, other: PostTotals) -> PostTotals:
+        return PostTotals(self.n - other.n, self.label_counts - other.label_counts, self.proba_sum - other.proba_sum,
+                          self.proba_outer_sum - other.proba_outer_sum)
+
 
 def estimate_shares(
     proba: np.ndarray,

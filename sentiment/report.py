@@ -12,6 +12,7 @@ import csv
 import json
 import logging
 import os
+import random
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -23,11 +24,12 @@ import numpy as np
 
 from .charts import save_charts
 from .classify import Prediction
-from .describe import PostRow, describe, summary_paragraph
+from .describe import PostRow, Tally, describe, summary_paragraph
 from .evaluate import Evaluation, evaluate
 from .models import METRIC_FIELDS, Post
 from .pdf import write_pdf
-from .summarize import Summary, summarize
+from .quantify import PostTotals
+from .summarize import Summary, summarize_totals
 from .topic import Topic
 
 __all__ = ["ReportData", "build_report", "write_files", "write_report", "post_columns", "REPORT_FORMATS"]
@@ -36,6 +38,10 @@ __all__ = ["ReportData", "build_report", "write_files", "write_report", "post_co
 REPORT_FORMATS = ("png", "pdf", "csv", "parquet", "json")
 
 log = logging.getLogger(__name__)
+
+#: Posts whose texts are read for themes, sub-themes, example posts and copies:
+#: all of them up to this many, else a uniform random sample of this size.
+TEXT_SAMPLE = 50_000
 
 
 _METHOD_TEXT = {
@@ -173,8 +179,14 @@ def build_report(
         raise ValueError(f"copies must be 'all' or 'once', got {copies!r}")
     now = now or datetime.now(timezone.utc)
     group_ids = topic.group_ids
-    rows: list[PostRow] = []
-    reposts = 0
+    tally = Tally(group_ids, start, end)
+    totals = PostTotals.of(np.zeros((0, len(group_ids))))
+    chunk: list[list[float]] = []
+    # Themes, examples and copies are read from a uniform sample of the posts
+    # (all of them up to TEXT_SAMPLE); every count comes from every post.
+    sample: list[tuple[int, PostRow]] = []
+    pick = random.Random(0)
+    seen = reposts = 0
     y_true: list[str] = []
     y_pred: list[str] = []
     for post, pred in predictions:
@@ -183,18 +195,33 @@ def build_report(
         if post.is_repost and not include_reposts:
             reposts += 1
             continue
-        rows.append(_summary_row(post, pred))
+        row = _summary_row(post, pred)
+        tally.add(row)
+        chunk.append([pred.probabilities.get(g, 0.0) for g in group_ids])
+        if len(chunk) == 10_000:
+            totals, chunk = totals + PostTotals.of(np.asarray(chunk)), []
+        if len(sample) < TEXT_SAMPLE:
+            sample.append((seen, row))
+        else:
+            slot = pick.randrange(seen + 1)
+            if slot < TEXT_SAMPLE:
+                sample[slot] = (seen, row)
+        seen += 1
         if gold and post.id in gold:
             y_true.append(gold[post.id])
             y_pred.append(pred.label)
-    sections = describe(rows, group_ids, start=start, end=end)
-    counted = rows
+    if chunk:
+        totals = totals + PostTotals.of(np.asarray(chunk))
+    sample.sort(key=lambda item: item[0])
+    rows = [row for _, row in sample]
+    sections = describe(rows, group_ids, start=start, end=end, tally=tally)
     if copies == "once":
         repeats = {pid for d in sections["duplicates"]["groups"] for pid in d["post_ids"][1:]}
-        counted = [r for r in rows if r.id not in repeats]
+        repeated = [[r.probabilities.get(g, 0.0) for g in group_ids] for r in rows if r.id in repeats]
+        if repeated:
+            totals = totals - PostTotals.of(np.asarray(repeated))
     cv_proba, cv_labels = calibration if calibration is not None else (None, None)
-    proba = np.asarray([[r.probabilities.get(g, 0.0) for g in group_ids] for r in counted])
-    summary = summarize(proba, group_ids, cv_proba=cv_proba, cv_labels=cv_labels)
+    summary = summarize_totals(totals, group_ids, cv_proba=cv_proba, cv_labels=cv_labels)
     # Gold labels of some posts (a shipped sample's): the model's agreement with them, scored as `evaluate` does.
     evaluation = evaluate(y_true, np.eye(len(group_ids))[[group_ids.index(p) for p in y_pred]], group_ids) \
         if y_true else None
@@ -205,7 +232,12 @@ def build_report(
     doc.update({k: sections[k] for k in ("timeline", "engagement_share", "duplicates", "languages", "sentiment")})
     doc["reposts_excluded"] = reposts
     doc["copies_counted"] = copies
+    doc["texts_read"] = {"posts": len(rows), "of": seen}
     methods = _methods_text(summary.method, model_info, evaluation, now, __version__)
+    if len(rows) < seen:
+        methods.insert(2, f"Themes, sub-themes, example posts and copies were read from a uniform random sample of "
+                          f"{len(rows):,} of the {seen:,} posts; shares, the timeline, reach, languages and tone "
+                          f"count every post.")
     return ReportData(topic, doc, rows, summary, methods, list(provenance or []), now)
 
 
@@ -321,13 +353,21 @@ def _methods_text(method: str, model_info: str, evaluation: Evaluation | None, n
 
 
 def _csv_to_parquet(csv_path: Path, parquet_path: Path) -> None:
-    """posts.parquet: the same table as posts.csv, with typed columns (ids stay text)."""
+    """posts.parquet: the same table as posts.csv, with typed columns (ids stay text), read in blocks."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    types = {"id": pa.string(), "label": pa.string(), "lang": pa.string(), "author_username": pa.string(),
-             "text": pa.string(), "created_at": pa.timestamp("us", tz="UTC")}
-    table = pacsv.read_csv(csv_path, convert_options=pacsv.ConvertOptions(
-        column_types=types, strings_can_be_null=True), parse_options=pacsv.ParseOptions(newlines_in_values=True))
-    pq.write_table(table, parquet_path)
+    with csv_path.open(encoding="utf-8", newline="") as handle:
+        header = next(csv.reader(handle))
+    # Every column typed up front: a streaming reader would infer types from its first block alone.
+    floats = {"confidence", "sentiment", *[c for c in header if c.startswith("p_")]}
+    ints = {"is_reply", "is_repost", "is_quote", *METRIC_FIELDS}
+    types = {c: pa.float64() if c in floats else pa.int64() if c in ints else pa.string() for c in header}
+    types["created_at"] = pa.timestamp("us", tz="UTC")
+    reader = pacsv.open_csv(csv_path, read_options=pacsv.ReadOptions(block_size=16 << 20),
+                            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True),
+                            parse_options=pacsv.ParseOptions(newlines_in_values=True))
+    with pq.ParquetWriter(parquet_path, reader.schema) as writer:
+        for batch in reader:
+            writer.write_batch(batch)

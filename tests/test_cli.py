@@ -104,6 +104,26 @@ def test_classify_writes_id_label_confidence_and_group_probabilities(runner, tmp
         assert sum(probs) == pytest.approx(1.0, abs=1e-3) and float(r["confidence"]) == max(probs)
 
 
+def test_classify_with_an_engine_reads_a_parquet_dataset_and_prints_shares(runner, tmp_path, tiny_topic_dir):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    texts = ["build the bridge now", "scrap the bridge", "yes to the bridge", "no toll!"] * 5
+    dataset = tmp_path / "posts"
+    dataset.mkdir()
+    for part in range(2):
+        pq.write_table(pa.table({"id": [str(part * 100 + i) for i in range(len(texts))], "text": texts}),
+                       dataset / f"part-{part}.parquet")
+    out = tmp_path / "classified"
+    result = invoke(runner, "classify", dataset, "--output", out, "--engine", "local", "--topic", tiny_topic_dir)
+    assert "classified 40 posts in 2 partitions" in result.output
+    assert "Supporters:" in result.output and "95% interval" in result.output
+    table = pq.read_table(out)
+    assert table.num_rows == 40 and table.column("id").to_pylist()[:2] == ["0", "1"]
+    usage = invoke(runner, "classify", dataset, "--output", tmp_path / "x.csv", "--scheduler", "tcp://h:8786", code=2)
+    assert "--scheduler needs --engine dask" in usage.stderr
+
+
 def test_report_on_a_window_of_the_store(runner, tmp_path, tiny_topic_dir):
     store = tmp_path / "s.sqlite"
     rows = [{"id": str(i), "text": text, "created_at": f"2025-03-0{2 + i % 3}T12:00:00Z"}

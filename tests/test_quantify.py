@@ -57,7 +57,7 @@ def test_the_interval_widens_when_the_error_rates_are_less_certain():
     assert (small.high - small.low).mean() > 1.5 * (large.high - large.low).mean()
 
 
-def test_the_large_sample_path_agrees_with_exact_resampling():
+def test_shares_and_intervals_are_stable_between_a_sample_and_a_larger_one_of_the_same_mix():
     rng = np.random.default_rng(5)
     cv = labeled(rng, 300)
     proba, _ = population(rng, (0.3, 0.4, 0.3), 30_000)
@@ -76,3 +76,22 @@ def test_same_seed_same_answer_and_empty_input():
     assert estimate_shares(np.zeros((0, 3)), *cv).n == 0
     with pytest.raises(ValueError, match="method"):
         estimate_shares(proba, *cv, method="magic")
+
+
+def test_totals_of_parts_add_up_to_the_totals_of_the_whole_and_give_the_same_shares():
+    from sentiment.quantify import PostTotals, estimate_shares_from_totals
+
+    rng = np.random.default_rng(5)
+    proba = rng.dirichlet([1, 1, 1], size=1000)
+    cv_labels = rng.integers(0, 3, 300)
+    cv_proba = np.eye(3)[cv_labels] * 0.7 + 0.1
+    parts = [PostTotals.of(proba[i:i + 137]) for i in range(0, 1000, 137)]
+    whole = sum(parts[1:], parts[0])
+    assert whole.n == 1000 and whole.label_counts.tolist() == PostTotals.of(proba).label_counts.tolist()
+    np.testing.assert_allclose(whole.proba_outer_sum, proba.T @ proba)
+    for method in ("acc", "cc"):
+        a = estimate_shares(proba, cv_proba, cv_labels, method=method, n_boot=100)
+        b = estimate_shares_from_totals(whole, cv_proba, cv_labels, method=method, n_boot=100)
+        assert a.shares.tolist() == b.shares.tolist() and a.low.tolist() == b.low.tolist()
+    less = whole - parts[0]
+    assert less.n == 1000 - 137 and less.label_counts.sum() == 1000 - 137

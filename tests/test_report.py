@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import importlib
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -109,3 +110,44 @@ def test_ukrainian_and_emoji_posts_render_without_missing_glyphs(tiny_topic, tmp
         folder = write_report(tmp_path, tiny_topic, iter(posts), start=START, end=END, now=NOW)
     text = "\n".join(page.extract_text() for page in PdfReader(folder / "report.pdf").pages)
     assert "Міст потрібен місту!" in text and "Żadnego mostu" in text
+
+
+def test_above_the_text_sample_counts_use_every_post_and_texts_a_sample(tiny_topic, monkeypatch):
+    report_module = importlib.import_module("sentiment.report")
+
+    full = report_module.build_report(tiny_topic, predictions(60, 40), start=START, end=END, now=NOW)
+    monkeypatch.setattr(report_module, "TEXT_SAMPLE", 25)
+    sampled = report_module.build_report(tiny_topic, predictions(60, 40), start=START, end=END, now=NOW)
+    assert len(sampled.rows) == 25 and sampled.doc["texts_read"] == {"posts": 25, "of": 100}
+    assert full.doc["texts_read"] == {"posts": 100, "of": 100}
+    # Shares, the timeline, reach, languages and tone count every post, sample or not.
+    for key in ("n_posts", "timeline", "engagement_share", "languages", "sentiment"):
+        assert sampled.doc[key] == full.doc[key], key
+    assert {g: v["n"] for g, v in sampled.doc["groups"].items()} == {"for_it": 60, "against_it": 40}
+    assert [g.share for g in sampled.summary.groups.values()] == [g.share for g in full.summary.groups.values()]
+    ids = [int(r.id) for r in sampled.rows]
+    assert ids == sorted(ids) and len(set(ids)) == 25  # in stream order, no post twice
+    assert any("random sample of 25 of the 100 posts" in line for line in sampled.methods)
+    assert not any("random sample" in line for line in full.methods)
+
+
+def test_posts_parquet_types_hold_when_early_rows_have_empty_columns(tmp_path):
+    from sentiment.report import _csv_to_parquet, post_columns
+
+    columns = post_columns(["a", "b"])
+    path = tmp_path / "posts.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        for i in range(60_000):  # more than one block, the first with no sentiment or metrics
+            late = i >= 50_000
+            row = {c: "" for c in columns}
+            row.update(id=str(i), label="a", confidence="0.9", p_a="0.9", p_b="0.1", is_reply=0, is_repost=0,
+                       is_quote=0, text="x" * 300, created_at="2026-01-06T12:00:00Z",
+                       sentiment="0.5" if late else "", like_count=3 if late else "")
+            writer.writerow([row[c] for c in columns])
+    _csv_to_parquet(path, tmp_path / "posts.parquet")
+    table = __import__("pyarrow.parquet", fromlist=["x"]).read_table(tmp_path / "posts.parquet")
+    assert table.num_rows == 60_000
+    assert str(table.schema.field("sentiment").type) == "double" and table.column("sentiment")[59_999].as_py() == 0.5
+    assert str(table.schema.field("like_count").type) == "int64" and table.column("id")[0].as_py() == "0"
