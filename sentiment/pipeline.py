@@ -125,7 +125,7 @@ def report(
     gold = load_gold(topic.sample_labels) if topic.sample_labels and topic.sample_labels.is_file() else None
     count = store.count(topic.name, start, end)
     with _stage(progress, "classifying", count, "posts") as update:
-        predictions = predict_posts(model, store.posts(topic.name, start, end), progress=update,
+        predictions = predict_posts(model, store.posts(topic.name, start, end, raw=False), progress=update,
                                     n_jobs=-1 if count >= PARALLEL_FROM else None)
         return write_report(out_dir, topic, predictions, start=start, end=end, gold=gold,
                             calibration=calibration(model, topic.group_ids), model_info=_model_info(topic, model),

@@ -174,6 +174,17 @@ def _now() -> str:
 _POST_FIELDS = fields(Post)
 
 
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def _content_hash(post: Post) -> str:
     # The fields as astuple would give them, without its deep copy of ``raw`` (the same repr, a tenth of the time).
     values = tuple(getattr(post, f.name) for f in _POST_FIELDS)
@@ -282,31 +293,37 @@ class Store:
         """
         counts = UpsertCounts()
         now = _now()
+        insert = (f"INSERT INTO posts (id, created_ms, {', '.join(_POST_COLUMNS)}, content_hash, first_seen, "
+                  f"last_updated, source_id) VALUES ({', '.join('?' * (len(_POST_COLUMNS) + 6))})")
+        update = (f"UPDATE posts SET created_ms = ?, {', '.join(f'{name} = ?' for name in _POST_COLUMNS)}, "
+                  f"content_hash = ?, last_updated = ? WHERE id = ?")
         with self.transaction():
-            for post in posts:
-                digest = _content_hash(post)
-                row = self.db.execute("SELECT content_hash FROM posts WHERE id = ?", (int(post.id),)).fetchone()
-                values = [getattr(post, name) for name in _POST_COLUMNS]
-                if row is None:
-                    self.db.execute(
-                        f"INSERT INTO posts (id, created_ms, {', '.join(_POST_COLUMNS)}, content_hash, "
-                        f"first_seen, last_updated, source_id) VALUES ({', '.join('?' * (len(_POST_COLUMNS) + 6))})",
-                        [int(post.id), _ms(post.created_at), *values, digest, now, now, source_id],
-                    )
-                    counts.new += 1
-                elif row[0] != digest:
-                    assignments = ", ".join(f"{name} = ?" for name in _POST_COLUMNS)
-                    self.db.execute(
-                        f"UPDATE posts SET created_ms = ?, {assignments}, content_hash = ?, last_updated = ? WHERE id = ?",
-                        [_ms(post.created_at), *values, digest, now, int(post.id)],
-                    )
-                    counts.updated += 1
-                else:
-                    counts.unchanged += 1
+            for chunk in _chunks(posts, 500):
+                # One query for the chunk's stored hashes, then the writes in bulk; `known` also
+                # sees posts met earlier in the chunk, so a post given twice is stored once.
+                ids = [int(post.id) for post in chunk]
+                known = dict(self.db.execute(
+                    f"SELECT id, content_hash FROM posts WHERE id IN ({', '.join('?' * len(set(ids)))})",
+                    list(set(ids))).fetchall())
+                inserts, updates = [], []
+                for post_id, post in zip(ids, chunk):
+                    digest = _content_hash(post)
+                    before = known.get(post_id)
+                    values = [getattr(post, name) for name in _POST_COLUMNS]
+                    if before is None:
+                        inserts.append([post_id, _ms(post.created_at), *values, digest, now, now, source_id])
+                        counts.new += 1
+                    elif before != digest:
+                        updates.append([_ms(post.created_at), *values, digest, now, post_id])
+                        counts.updated += 1
+                    else:
+                        counts.unchanged += 1
+                    known[post_id] = digest
+                self.db.executemany(insert, inserts)
+                self.db.executemany(update, updates)
                 if topic is not None:
-                    self.db.execute(
-                        "INSERT OR IGNORE INTO post_topics (post_id, topic) VALUES (?, ?)", (int(post.id), topic)
-                    )
+                    self.db.executemany("INSERT OR IGNORE INTO post_topics (post_id, topic) VALUES (?, ?)",
+                                        [(post_id, topic) for post_id in ids])
         return counts
 
     # -- collection runs -------------------------------------------------------
@@ -453,16 +470,22 @@ class Store:
         return int(self.db.execute(f"SELECT COUNT(*) FROM posts{where}", params).fetchone()[0])
 
     def posts(
-        self, topic: str | None = None, since: datetime | None = None, until: datetime | None = None
+        self, topic: str | None = None, since: datetime | None = None, until: datetime | None = None,
+        *, raw: bool = True,
     ) -> Iterator[Post]:
-        """Stored posts of a topic and window, oldest first, streamed from disk."""
+        """Stored posts of a topic and window, oldest first, streamed from disk.
+
+        ``raw=False`` leaves out each post's source JSON (``Post.raw`` is None),
+        which classifying and reporting do not read.
+        """
         where, params = self._where(topic, since, until)
+        columns = _POST_COLUMNS if raw else [c for c in _POST_COLUMNS if c != "raw"]
         cursor = self.db.execute(
-            f"SELECT id, created_ms, {', '.join(_POST_COLUMNS)} FROM posts{where} ORDER BY created_ms, id", params
+            f"SELECT id, created_ms, {', '.join(columns)} FROM posts{where} ORDER BY created_ms, id", params
         )
         bools = {"is_reply", "is_repost", "is_quote"}
         for row in cursor:
-            values = dict(zip(_POST_COLUMNS, row[2:]))
+            values = dict(zip(columns, row[2:]))
             for name in bools:
                 values[name] = bool(values[name])
             created = None if row[1] is None else datetime.fromtimestamp(row[1] / 1000, tz=timezone.utc)

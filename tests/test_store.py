@@ -29,6 +29,16 @@ def test_upsert_stores_each_id_once_and_counts_new_updated_unchanged(store):
     assert {p.id: p.like_count for p in store.posts()} == {"1001": 1, "1002": 99}
 
 
+def test_a_post_given_twice_in_one_upsert_is_stored_once_with_its_last_content(store):
+    posts = [make_post(n) for n in range(1200)]  # more than one chunk of the bulk write
+    posts += [make_post(5), replace(make_post(7), like_count=70), replace(make_post(1199), text="edited")]
+    counts = store.upsert(posts, topic="t")
+    assert (counts.new, counts.updated, counts.unchanged) == (1200, 2, 1)
+    assert store.count() == 1200 and store.count("t") == 1200
+    stored = {p.id: p for p in store.posts()}
+    assert stored["1007"].like_count == 70 and stored["2199"].text == "edited" and stored["1005"].like_count == 5
+
+
 def test_posts_round_trip_every_field(store):
     post = make_post(3, author_id="77", author_username="ann", author_name="Ann", author_followers=10,
                      conversation_id="1003", is_reply=True, is_quote=True, repost_count=2, reply_count=0,
@@ -36,6 +46,13 @@ def test_posts_round_trip_every_field(store):
     store.upsert([post])
     (back,) = store.posts()
     assert back == post
+
+
+def test_posts_without_raw_leave_only_the_source_json_out(store):
+    store.upsert([make_post(1, raw='{"post": {"id": "1001"}}', author_username="ann")])
+    (with_raw,), (without,) = list(store.posts()), list(store.posts(raw=False))
+    assert with_raw.raw == '{"post": {"id": "1001"}}' and without.raw is None
+    assert without == with_raw  # raw is left out of comparisons; every other field is equal
 
 
 def test_window_is_start_inclusive_end_exclusive_and_by_topic(store):
