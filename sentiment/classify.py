@@ -35,6 +35,7 @@ from sklearn.utils.validation import check_is_fitted
 from .errors import InputError, ModelError
 from .features import FastTfidfVectorizer
 from .models import Post
+from .parallel import chunks, cores, ordered_map
 
 __all__ = [
     "VaderScores",
@@ -390,11 +391,6 @@ def _score_in_worker(texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
     return _WORKER_MODEL.predict_proba_and_sentiment(texts)
 
 
-def _cores(n_jobs: int) -> int:
-    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return available if n_jobs < 0 else min(n_jobs, available)
-
-
 def predict_posts(
     model: StanceClassifier,
     posts: Iterable[Post],
@@ -412,16 +408,6 @@ def predict_posts(
     check_is_fitted(model, "pipeline_")
     classes = [str(c) for c in model.classes_]
 
-    def batches() -> Iterator[list[Post]]:
-        batch: list[Post] = []
-        for post in posts:
-            batch.append(post)
-            if len(batch) >= batch_size:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
-
     def emit(batch: list[Post], scored: tuple[np.ndarray, np.ndarray | None]) -> Iterator[tuple[Post, Prediction]]:
         probs, compound = scored
         best = np.argmax(probs, axis=1)
@@ -436,29 +422,12 @@ def predict_posts(
         if progress:
             progress(len(batch))
 
-    workers = _cores(n_jobs) if n_jobs not in (None, 0) else 1
+    workers = cores(n_jobs)
     if workers <= 1:
-        for batch in batches():
+        for batch in chunks(posts, batch_size):
             yield from emit(batch, model.predict_proba_and_sentiment([p.text for p in batch]))
         return
-
-    from collections import deque
-
-    # loky (joblib's process pool) starts workers without re-running the
-    # caller's main script and hands each the model once, at start.
-    from joblib.externals.loky import get_reusable_executor
-
-    pool = get_reusable_executor(max_workers=workers, initializer=_install_worker_model, initargs=(model,),
-                                 reuse=False)
-    try:
-        in_flight: deque = deque()
-        for batch in batches():
-            in_flight.append((batch, pool.submit(_score_in_worker, [p.text for p in batch])))
-            if len(in_flight) > 2 * workers:  # a few batches ahead, not the whole corpus
-                done, future = in_flight.popleft()
-                yield from emit(done, future.result())
-        while in_flight:
-            done, future = in_flight.popleft()
-            yield from emit(done, future.result())
-    finally:
-        pool.shutdown(wait=True, kill_workers=False)
+    for batch, scored in ordered_map(_score_in_worker, chunks(posts, batch_size), workers=workers,
+                                     argument=lambda batch: [p.text for p in batch],
+                                     initializer=_install_worker_model, initargs=(model,)):
+        yield from emit(batch, scored)

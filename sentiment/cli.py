@@ -192,7 +192,12 @@ def classify_command(ctx: click.Context, input: Path, output: Path, engine: str 
     from .topic import load_topic
 
     chosen = load_topic(topic)
-    if not ctx.obj.get("verbose"):  # the cluster's own start and stop messages
+    if engine == "dask" and not ctx.obj.get("verbose"):
+        # The cluster's own start and stop messages; dask sets its loggers' levels when imported, so import first.
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            pass  # classify_dataset says how to install it
         logging.getLogger("distributed").setLevel(logging.WARNING)
     result = classify_dataset(input, output, model=model or topic_model(chosen), group_ids=chosen.group_ids,
                               engine=engine, scheduler=scheduler, n_workers=workers, progress=_progress(ctx))

@@ -56,6 +56,7 @@ from .classify import calibration as model_calibration
 from .errors import InputError, ModelError, RecordError, SentimentError
 from .models import Post
 from .normalize import normalize_post
+from .parallel import PARALLEL_FROM
 from .quantify import METHODS, PostTotals
 from .summarize import Summary, summarize_totals
 
@@ -367,8 +368,11 @@ def _output_schema(group_ids: Sequence[str]) -> Any:
 
 
 def _classify_partition(model: StanceClassifier, part: _Partition, folder: str, group_ids: tuple[str, ...],
-                        batch_size: int) -> _Counts:
-    """Classify one partition, write its ``part-NNNNN.parquet`` into ``folder`` and return its totals."""
+                        batch_size: int, n_jobs: int | None = None) -> _Counts:
+    """Classify one partition, write its ``part-NNNNN.parquet`` into ``folder`` and return its totals.
+
+    ``n_jobs`` is for the local engine (a cluster's workers are its processes): the same results on more cores.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -400,7 +404,7 @@ def _classify_partition(model: StanceClassifier, part: _Partition, folder: str, 
 
     try:
         with pq.ParquetWriter(partial, schema) as writer:
-            for post, pred in predict_posts(model, posts(), batch_size=batch_size):
+            for post, pred in predict_posts(model, posts(), batch_size=batch_size, n_jobs=n_jobs):
                 row = [pred.probabilities[g] for g in group_ids]
                 proba.append(row)
                 columns["id"].append(post.id)
@@ -450,7 +454,8 @@ def _run_local(model: StanceClassifier, parts: list[_Partition], folder: Path, g
                batch_size: int, update: Callable[[int], Any]) -> _Counts:
     results = []
     for part in parts:
-        results.append(_classify_partition(model, part, str(folder), group_ids, batch_size))
+        jobs = -1 if part.n_rows >= PARALLEL_FROM else None  # as `sentiment report` does
+        results.append(_classify_partition(model, part, str(folder), group_ids, batch_size, jobs))
         update(part.n_rows)
     return _tree(results, lambda chunk: _add_all(*chunk))
 

@@ -33,6 +33,7 @@ from .evaluate import Evaluation, evaluate
 from .errors import InputError, ModelError, SentimentError
 from .importers import ImportResult, Rejection, import_file, read_posts
 from .models import Post
+from .parallel import PARALLEL_FROM
 from .report import write_report
 from .store import Store
 from .topic import Topic, load_topic
@@ -41,10 +42,6 @@ __all__ = [
     "run", "report", "import_files", "classify_file", "export_posts", "load_gold", "RunResult",
     "train", "evaluate_examples", "model_for",
 ]
-
-
-#: From this many posts, classification runs in a worker process per core.
-PARALLEL_FROM = 20_000
 
 
 class Bar(Protocol):

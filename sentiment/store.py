@@ -26,6 +26,7 @@ from typing import Any
 
 from .errors import StoreError
 from .models import Post
+from .parallel import chunks
 
 __all__ = ["Store", "UpsertCounts", "default_store_path", "SCHEMA_VERSION"]
 
@@ -174,17 +175,6 @@ def _now() -> str:
 _POST_FIELDS = fields(Post)
 
 
-def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    chunk: list[Any] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def _content_hash(post: Post) -> str:
     # The fields as astuple would give them, without its deep copy of ``raw`` (the same repr, a tenth of the time).
     values = tuple(getattr(post, f.name) for f in _POST_FIELDS)
@@ -298,7 +288,7 @@ class Store:
         update = (f"UPDATE posts SET created_ms = ?, {', '.join(f'{name} = ?' for name in _POST_COLUMNS)}, "
                   f"content_hash = ?, last_updated = ? WHERE id = ?")
         with self.transaction():
-            for chunk in _chunks(posts, 500):
+            for chunk in chunks(posts, 500):
                 # One query for the chunk's stored hashes, then the writes in bulk; `known` also
                 # sees posts met earlier in the chunk, so a post given twice is stored once.
                 ids = [int(post.id) for post in chunk]

@@ -229,3 +229,4 @@ def test_parquet_without_a_text_column_fails_the_file(tmp_path, store):
 
     pq.write_table(pa.table({"id": ["1"], "body": ["x"]}), tmp_path / "p.parquet")
     assert_fails_cleanly(store, tmp_path / "p.parquet", "no 'text' column", None)
+
