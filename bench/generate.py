@@ -18,7 +18,7 @@ import csv
 import json
 import random
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from pathlib import Path
 
 from sentiment.topic import load_topic

@@ -267,35 +267,27 @@ def _csv_records(path: Path, reader: _Reader, header: str, sniff_only: bool) -> 
         yield fmt, ("post", rows.line_num, {k: v for k, v in zip(names, row) if k and v != ""})
 
 
-def _normalized(record: tuple[str, int | None, Any]) -> list[tuple[int | None, Post | Rejection]]:
-    """The posts (or rejections) of one record of a file."""
-    kind, line, obj = record
-    if kind == "reject":
-        return [(line, Rejection(line, obj))]
-    if kind == "page":
-        out: list[tuple[int | None, Post | Rejection]] = []
-        for index, item, users in iter_page_posts(obj):
-            try:
-                out.append((line, normalize_post(item, users)))
-            except RecordError as exc:
-                out.append((line, Rejection(line, f"post {index + 1} of the page: {exc}")))
-        return out
-    try:
-        return [(line, normalize_post(obj))]
-    except RecordError as exc:
-        return [(line, Rejection(line, str(exc)))]
-
-
 def read_posts(path: str | Path, *, progress: Progress | None = None) -> Iterator[tuple[int | None, Post | Rejection]]:
     """Yield ``(line, Post)`` for every good post of a file and ``(line, Rejection)``
     for every unusable one, in file order. Raises :class:`InputError` if the file
     itself cannot be read. ``line`` is None for single JSON documents."""
-    for _, record in _records(Path(path), progress):
-        if record[0] == "page":
-            for error in page_errors(record[2]):
-                log.warning("%s%s: the API reported an error: %s", path, f":{record[1]}" if record[1] else "",
+    for _, (kind, line, obj) in _records(Path(path), progress):
+        if kind == "reject":
+            yield line, Rejection(line, obj)
+        elif kind == "page":
+            for error in page_errors(obj):
+                log.warning("%s%s: the API reported an error: %s", path, f":{line}" if line else "",
                             error.get("detail") or error.get("title") or error)
-        yield from _normalized(record)
+            for index, item, users in iter_page_posts(obj):
+                try:
+                    yield line, normalize_post(item, users)
+                except RecordError as exc:
+                    yield line, Rejection(line, f"post {index + 1} of the page: {exc}")
+        else:
+            try:
+                yield line, normalize_post(obj)
+            except RecordError as exc:
+                yield line, Rejection(line, str(exc))
 
 
 def import_file(
