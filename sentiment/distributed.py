@@ -12,7 +12,8 @@ ever holds all the posts.
 
 Two engines run the same partition code and differ only in scheduling:
 
-* ``engine="local"`` works through the partitions in order, in this process;
+* ``engine="local"`` works through the partitions in order, on this machine
+  (a large partition is classified on every core, as ``sentiment report`` does);
 * ``engine="dask"`` runs one task per partition on a ``dask.distributed``
   cluster (a two-worker ``LocalCluster`` by default, or the scheduler at
   ``scheduler="tcp://host:8786"``), sends the model to each worker once, and
@@ -82,14 +83,6 @@ _READ_BATCH = 10_000  # rows per Arrow batch, as the importer reads them
 
 class ClusterError(SentimentError):
     """Dask is not installed, the scheduler cannot be reached, or its workers cannot run `sentiment`."""
-
-
-class _WorkerInputError(InputError):
-    """An :class:`InputError` raised on a worker, rebuilt whole on the client
-    (the plain class loses its fields when pickled)."""
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return type(self), (self.path, self.problem, self.line)
 
 
 @dataclass(frozen=True)
@@ -515,14 +508,6 @@ def _check_workers(client: Any) -> None:
                                    "install the same version everywhere")
 
 
-def _classify_partition_task(model: StanceClassifier, part: _Partition, folder: str, group_ids: tuple[str, ...],
-                             batch_size: int) -> _Counts:
-    try:
-        return _classify_partition(model, part, folder, group_ids, batch_size)
-    except InputError as exc:
-        raise _WorkerInputError(exc.path, exc.problem, exc.line) from None
-
-
 def _run_dask(distributed: Any, model: StanceClassifier, parts: list[_Partition], folder: Path,
               group_ids: tuple[str, ...], batch_size: int, update: Callable[[int], Any], *, scheduler: Any,
               n_workers: int, timeout: float) -> _Counts:
@@ -532,7 +517,7 @@ def _run_dask(distributed: Any, model: StanceClassifier, parts: list[_Partition]
         log.info("classifying %d partitions on %s", len(parts), client.scheduler.address)
         shared_model = client.scatter(model, broadcast=True, hash=False)  # once per worker, not per task
         futures = {
-            client.submit(_classify_partition_task, shared_model, part, str(folder), group_ids, batch_size,
+            client.submit(_classify_partition, shared_model, part, str(folder), group_ids, batch_size,
                           key=f"sentiment-partition-{run}-{part.index}"): part
             for part in parts
         }

@@ -8,6 +8,7 @@ and show the one-line message.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "SentimentError",
@@ -42,6 +43,10 @@ class InputError(SentimentError, ValueError):
         self.problem = problem
         where = f"{self.path}, line {line}" if line is not None else self.path
         super().__init__(f"{where}: {problem}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt whole when it crosses processes (a worker's error reaching the caller).
+        return type(self), (self.path, self.problem, self.line)
 
 
 class StoreError(SentimentError):
