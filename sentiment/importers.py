@@ -182,9 +182,11 @@ def _parquet_records(path: Path, sniff_only: bool, progress: Progress | None) ->
         return
     row = 0
     for batch in parquet.iter_batches(batch_size=10_000):
-        for record in batch.to_pylist():
+        # Column by column, then zipped into rows: much faster than Arrow building a dict a row.
+        columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+        for values in zip(*columns):
             row += 1
-            yield "parquet", ("post", row, {k.lower(): v for k, v in record.items() if v is not None and v != ""})
+            yield "parquet", ("post", row, {k: v for k, v in zip(names, values) if v is not None and v != ""})
     if progress:
         progress(path.stat().st_size)
 
