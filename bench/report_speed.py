@@ -2,21 +2,17 @@
 
     python bench/report_speed.py N
 
-Builds N posts by sampling and perturbing the shipped sample corpus (times
-spread over the topic's window), stores them in a fresh SQLite store, then
-times `report` (classification, summary, charts, PDF, CSV and Parquet).
+Builds N posts by sampling and perturbing the shipped corpora
+(bench/generate.py), stores them in a fresh SQLite store, then times `report` (classification, summary, charts, PDF, CSV and Parquet).
 Prints one figure a line.
 """
 
 from __future__ import annotations
 
-import random
 import resource
 import sys
 import tempfile
 import time
-from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -32,11 +28,7 @@ from sentiment.topic import load_topic  # noqa: E402
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     topic = load_topic()
-    rng = random.Random(1)
-    span = (topic.end - topic.start).total_seconds()
-    posts = [replace(p, created_at=topic.start + timedelta(seconds=rng.uniform(0, span)),
-                     like_count=int(rng.expovariate(1 / 20)), author_username=f"user{rng.randrange(n // 3 + 1)}")
-             for p in corpus(n)]
+    posts = corpus(n)
     topic_model(topic)  # trained (or loaded) before timing
     with tempfile.TemporaryDirectory() as tmp:
         with Store(Path(tmp) / "s.sqlite") as store:

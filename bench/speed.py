@@ -2,18 +2,17 @@
 
     python bench/speed.py [N]
 
-Both are timed on the same N posts (the sample corpus, repeated with small
-perturbations). VADER alone runs on one core; classification (features
+Both are timed on the same N posts (bench/generate.py: sampled and
+perturbed from the shipped corpora). VADER alone runs on one core; classification (features
 including VADER, the model, and the per-post sentiment) runs as the library
 runs it. Prints one figure a line.
 """
 
 from __future__ import annotations
 
-import json
-import random
 import sys
 import time
+from pathlib import Path
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -21,24 +20,14 @@ from sentiment.classify import predict_posts, topic_model
 from sentiment.models import Post
 from sentiment.topic import load_topic
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generate import generate  # noqa: E402
+
 
 def corpus(n: int) -> list[Post]:
-    topic = load_topic()
-    texts = []
-    with topic.sample.open(encoding="utf-8") as handle:
-        for line in handle:
-            for p in json.loads(line)["data"]:
-                texts.append((p.get("note_tweet", {}).get("text", p["text"]), p.get("lang")))
-    rng = random.Random(0)
-    out = []
-    for i in range(n):
-        text, lang = texts[i % len(texts)]
-        if i >= len(texts):  # perturb repeats so caches cannot help
-            words = text.split()
-            rng.shuffle(words)
-            text = " ".join(words) + f" #{i}"
-        out.append(Post(id=str(i + 1), text=text, lang=lang))
-    return out
+    """N benchmark posts, sampled and perturbed from the shipped corpora (bench/generate.py)."""
+    return [Post(**record) for record in generate(n)]
 
 
 def main() -> None:

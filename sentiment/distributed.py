@@ -55,6 +55,7 @@ from sklearn.utils.validation import check_is_fitted
 from .classify import StanceClassifier, predict_posts
 from .classify import calibration as model_calibration
 from .errors import InputError, ModelError, RecordError, SentimentError
+from .importers import parquet_batch_records
 from .models import Post
 from .normalize import normalize_post
 from .parallel import PARALLEL_FROM
@@ -334,9 +335,8 @@ def _plan(source: str | Path) -> list[_Partition]:
 def _records(part: _Partition) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(row, record)`` for the rows of one row group, numbered within the file.
 
-    Records are made as :func:`sentiment.importers.read_posts` makes them from
-    Parquet rows (lower-case keys, nulls and empty strings dropped), so
-    :func:`~sentiment.normalize.normalize_post` gives the same posts.
+    Records are made by the importer's own :func:`~sentiment.importers.parquet_batch_records`,
+    so :func:`~sentiment.normalize.normalize_post` gives the same posts as import.
     """
     import pyarrow as pa
 
@@ -344,9 +344,9 @@ def _records(part: _Partition) -> Iterator[tuple[int, dict[str, Any]]]:
     with _parquet_file(part.path) as parquet:
         try:
             for batch in parquet.iter_batches(batch_size=_READ_BATCH, row_groups=[part.row_group]):
-                for record in batch.to_pylist():
+                for record in parquet_batch_records(batch):
                     row += 1
-                    yield row, {k.lower(): v for k, v in record.items() if v is not None and v != ""}
+                    yield row, record
         except (pa.ArrowException, OSError) as exc:
             raise InputError(path=part.path, problem=f"row group {part.row_group} is unreadable: {exc}") from None
 

@@ -163,6 +163,16 @@ def _records(path: Path, progress: Progress | None, sniff_only: bool = False) ->
             yield from _csv_records(path, reader, stripped, sniff_only)
 
 
+def parquet_batch_records(batch: Any) -> Iterator[dict[str, Any]]:
+    """The flat records of an Arrow record batch, as import reads Parquet rows:
+    lower-case keys, nulls and empty strings left out (for :func:`normalize_post`)."""
+    names = [n.lower() for n in batch.schema.names]
+    # Column by column, then zipped into rows: faster than Arrow building a dict a row.
+    columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+    for values in zip(*columns):
+        yield {k: v for k, v in zip(names, values) if v is not None and v != ""}
+
+
 def _parquet_records(path: Path, sniff_only: bool, progress: Progress | None) -> Iterator[tuple[str, Any]]:
     """Rows of a Parquet file with the flat columns (``id``, ``text``, ...), streamed in batches."""
     import pyarrow as pa
@@ -182,11 +192,9 @@ def _parquet_records(path: Path, sniff_only: bool, progress: Progress | None) ->
         return
     row = 0
     for batch in parquet.iter_batches(batch_size=10_000):
-        # Column by column, then zipped into rows: much faster than Arrow building a dict a row.
-        columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
-        for values in zip(*columns):
+        for record in parquet_batch_records(batch):
             row += 1
-            yield "parquet", ("post", row, {k: v for k, v in zip(names, values) if v is not None and v != ""})
+            yield "parquet", ("post", row, record)
     if progress:
         progress(path.stat().st_size)
 
