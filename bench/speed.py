@@ -1,6 +1,6 @@
 """Classification throughput against VADER's polarity_scores alone, in one run.
 
-    python bench/speed.py [N]
+    python bench/speed.py [N] [REPEATS]
 
 Both are timed on the same N posts (bench/generate.py: sampled and
 perturbed from the shipped corpora). VADER alone runs on one core; classification (features
@@ -32,22 +32,32 @@ def corpus(n: int) -> list[Post]:
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
+    repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     posts = corpus(n)
-    model = topic_model(load_topic())
+    topic = load_topic()
+    topic_model(topic)  # trained and cached before any timing
     analyzer = SentimentIntensityAnalyzer()
-    start = time.perf_counter()
-    for post in posts:
-        analyzer.polarity_scores(post.text)
-    vader = time.perf_counter() - start
-    print(f"posts: {n}")
+    # Each is timed `repeats` times, interleaved, and the fastest kept (as
+    # timeit does): a shared machine only ever makes a run slower.
+    best = {"vader": float("inf"), 1: float("inf"), 2: float("inf")}
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for post in posts:
+            analyzer.polarity_scores(post.text)
+        best["vader"] = min(best["vader"], time.perf_counter() - start)
+        for jobs in (1, 2):
+            # A fresh model each time: nothing remembered from the run before.
+            model = topic_model(topic)
+            start = time.perf_counter()
+            for _ in predict_posts(model, posts, n_jobs=jobs):
+                pass
+            best[jobs] = min(best[jobs], time.perf_counter() - start)
+    vader = best["vader"]
+    print(f"posts: {n} (distinct texts: {len({p.text for p in posts})}), fastest of {repeats} runs each")
     print(f"vader_alone_one_core_posts_per_s: {n / vader:,.0f}")
     for jobs in (1, 2):
-        start = time.perf_counter()
-        for _ in predict_posts(model, posts, n_jobs=jobs, batch_size=5000):
-            pass
-        ours = time.perf_counter() - start
-        print(f"classify_{jobs}_core_posts_per_s: {n / ours:,.0f}")
-        print(f"speed_ratio_classify_{jobs}_core_vs_vader_one_core: {vader / ours:.2f}")
+        print(f"classify_{jobs}_core_posts_per_s: {n / best[jobs]:,.0f}")
+        print(f"speed_ratio_classify_{jobs}_core_vs_vader_one_core: {vader / best[jobs]:.2f}")
 
 
 if __name__ == "__main__":

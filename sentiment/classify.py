@@ -22,10 +22,12 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -33,7 +35,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from .errors import InputError, ModelError
-from .features import FastTfidfVectorizer
+from .features import FastTfidfVectorizer, FastVader
 from .models import Post
 from .parallel import chunks, cores, ordered_map
 
@@ -81,10 +83,12 @@ _ANALYZER = None
 def _vader() -> Any:
     global _ANALYZER
     if _ANALYZER is None:
-        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-        _ANALYZER = SentimentIntensityAnalyzer()
+        _ANALYZER = FastVader()
     return _ANALYZER
+
+
+#: Texts whose scores a model keeps for reuse; beyond this they are forgotten and kept afresh.
+_SCORED_TEXTS_LIMIT = 100_000
 
 
 class StanceClassifier(ClassifierMixin, BaseEstimator):
@@ -138,6 +142,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
         if len(set(labels.tolist())) < 2:
             raise ValueError("need examples of at least two labels to train")
+        self.__dict__.pop("_scored_texts", None)
         self.pipeline_ = self._pipeline().fit(texts, labels)
         self.classes_ = self.pipeline_.classes_
         # Out-of-fold probabilities on the training examples: the model's
@@ -164,15 +169,50 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         return self.pipeline_.predict_proba(_texts(X))
 
     def predict_proba_and_sentiment(self, X: Sequence[str]) -> tuple[np.ndarray, np.ndarray | None]:
-        """Probabilities and VADER compound scores, computing the features once."""
+        """Probabilities and VADER compound scores, computing the features once.
+
+        A text met before (a repost, a copied post) is scored once: the results
+        of the last texts scored are kept, and reused, since the same text
+        always gets the same scores.
+        """
         check_is_fitted(self, "pipeline_")
-        features = self.pipeline_.named_steps["features"].transform(_texts(X))
-        proba = self.pipeline_.named_steps["model"].predict_proba(features)
-        if not self.vader or self.vader_weight == 0:
+        texts = _texts(X)
+        scored = self.__dict__.get("_scored_texts")
+        if scored is None or len(scored) > _SCORED_TEXTS_LIMIT:
+            scored = self.__dict__["_scored_texts"] = {}
+        new = list(dict.fromkeys(text for text in texts if text not in scored))
+        if new:
+            proba, compound = self._score(new)
+            scored.update(zip(new, zip(proba, compound if compound is not None else repeat(None))))
+        rows = [scored[text] for text in texts]
+        proba = np.array([row[0] for row in rows]).reshape(len(texts), len(self.classes_))
+        if not rows or rows[0][1] is None:
             return proba, None
-        # The VADER block is the union's last four columns, compound last, scaled by its weight.
-        compound = np.asarray(features[:, -1].todense()).ravel() / self.vader_weight
-        return proba, compound
+        return proba, np.array([row[1] for row in rows], dtype=float)
+
+    def _score(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        # The features the pipeline's union builds, block by block, so the
+        # VADER block's compound column is kept as VADER gave it, and the
+        # blocks are joined as sparse matrices (scipy's fast path; the union
+        # joins a dense block through a slower conversion). Same values, same
+        # probabilities as the pipeline's own predict_proba.
+        union = self.pipeline_.named_steps["features"]
+        weights = union.transformer_weights or {}
+        blocks, compound = [], None
+        for name, transformer in union.transformer_list:
+            block = transformer.transform(texts)
+            if isinstance(transformer, VaderScores):
+                compound = block[:, 3].copy()
+                block = sp.csr_matrix(block)
+            weight = weights.get(name)
+            blocks.append(block if weight is None else block * weight)
+        return self.pipeline_.named_steps["model"].predict_proba(sp.hstack(blocks, format="csr")), compound
+
+    # A pickled model carries what it learnt, not the scores of texts it met.
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        state.pop("_scored_texts", None)
+        return state
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
         check_is_fitted(self, "pipeline_")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -92,10 +94,27 @@ def test_an_unreadable_cache_file_is_rebuilt(tiny_topic, tmp_path, monkeypatch):
 def test_parallel_scoring_gives_the_same_predictions_in_the_same_order():
     model = StanceClassifier(cv=None).fit(TEXTS, LABELS)
     posts = [Post(id=str(i), text=t, lang="en") for i, t in enumerate(TEXTS * 4)]
-    serial = [(p.id, pr.label, round(pr.confidence, 6), pr.sentiment) for p, pr in predict_posts(model, posts)]
-    parallel = [(p.id, pr.label, round(pr.confidence, 6), pr.sentiment)
+    serial = [(p.id, pr.label, pr.probabilities, pr.sentiment) for p, pr in predict_posts(model, posts)]
+    parallel = [(p.id, pr.label, pr.probabilities, pr.sentiment)
                 for p, pr in predict_posts(model, posts, batch_size=7, n_jobs=2)]
-    assert serial == parallel
+    assert serial == parallel  # to the last bit
+
+
+def test_a_text_met_again_is_scored_once_with_the_same_result(monkeypatch):
+    model = StanceClassifier(cv=None).fit(TEXTS, LABELS)
+    scored: list[list[str]] = []
+    score = model._score
+    monkeypatch.setattr(model, "_score", lambda texts: scored.append(texts) or score(texts))
+    texts = ["yes to the bridge", "RT @x: no bridge, vote no", "yes to the bridge"]
+    proba, compound = model.predict_proba_and_sentiment(texts)
+    assert np.array_equal(proba, model.pipeline_.predict_proba(texts))  # as the pipeline itself scores them
+    again, _ = model.predict_proba_and_sentiment(texts[::-1] + ["a new one"])
+    assert np.array_equal(again[:3], proba[::-1])
+    assert scored == [["yes to the bridge", "RT @x: no bridge, vote no"], ["a new one"]]
+    monkeypatch.undo()
+    assert "_scored_texts" not in pickle.loads(pickle.dumps(model)).__dict__
+    model.fit(TEXTS, LABELS[::-1])  # learnt afresh: nothing kept from the model before
+    assert not np.array_equal(model.predict_proba_and_sentiment(texts)[0], proba)
 
 
 def test_sentiment_is_vaders_compound_for_english_and_none_for_other_languages():

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import csv
+import json
 import pickle
 
 import numpy as np
@@ -7,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from sentiment.features import FastTfidfVectorizer
+from sentiment.features import FastTfidfVectorizer, FastVader
 
 CORPUS = [
     "Paris declaration signed: real security guarantees at last 🇺🇦",
@@ -28,6 +31,12 @@ texts = st.lists(st.text(_ALPHABET, max_size=60), min_size=1, max_size=8)
 CONFIGS = [
     dict(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1),
     dict(analyzer="char_wb", ngram_range=(1, 3)),
+    dict(analyzer="char_wb", ngram_range=(2, 5), min_df=2),
+    # A capped vocabulary may lack an n-gram's start: no early stop at a miss.
+    dict(analyzer="char_wb", ngram_range=(2, 4), max_df=0.5),
+    dict(analyzer="char_wb", ngram_range=(3, 5), max_features=40),
+    # Tokens that may hold spaces: looked up post by post, not chunk by chunk.
+    dict(analyzer="word", ngram_range=(1, 2), token_pattern=r"[^,;]+"),
     dict(analyzer="word", ngram_range=(1, 2), sublinear_tf=True),
     dict(analyzer="word", ngram_range=(1, 1)),
     dict(analyzer="word", ngram_range=(2, 2)),
@@ -76,3 +85,42 @@ def test_other_settings_fall_back_to_sklearn_and_pickles_carry_no_memo():
     assert (restored.transform(CORPUS) != fast.transform(CORPUS)).nnz == 0
     with pytest.raises(ValueError, match="string object received"):
         fast.transform("one string")
+
+
+# -- FastVader -----------------------------------------------------------------
+
+_LIBRARY_VADER = SentimentIntensityAnalyzer()
+_FAST_VADER = FastVader()
+
+# Pieces that exercise each of VADER's rules: lexicon words, negations (also
+# with "n't"), boosters and dampeners ("kind of", "sort of"), "but", "least",
+# "no", idioms, capitals, punctuation emphasis, emoticons, emoji (single and
+# joined), the markers FastVader uses, and words VADER does not know.
+_PIECES = [
+    "good", "GOOD", "bad", "BAD", "great", "love", "hate", "war", "peace", "secure", "threat", "no", "not",
+    "isn't", "never", "without", "doubt", "so", "this", "very", "kind", "of", "sort", "just", "enough",
+    "but", "BUT", "least", "at", "or", "nor", "the", "shit", "bomb", "kiss", "death", "yeah", "right",
+    "to", "die", "for", "bad", "ass", "!", "!!", "?", "???", ":)", ":-(", "<3", "good!", "(bad)", "...",
+    "🙂", "😂", "👏", "🇺🇦", "❤️", "🤦‍♂️", "\ufdd0", "\ufdd1", "Гарантії", "paix", "Frieden", "@user", "#tag",
+]
+_SEPARATORS = st.sampled_from([" ", " ", " ", "  ", "", "\t", "\n", " \u00a0"])
+vader_texts = st.lists(st.tuples(st.sampled_from(_PIECES), _SEPARATORS), max_size=14).map(
+    lambda parts: "".join(piece + sep for piece, sep in parts))
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=vader_texts)
+def test_fast_vader_scores_are_the_librarys(text):
+    assert _FAST_VADER.polarity_scores(text) == _LIBRARY_VADER.polarity_scores(text)
+
+
+def test_fast_vader_scores_the_shipped_posts_as_the_library_does():
+    from sentiment.topic import load_topic
+
+    topic = load_topic()
+    with topic.examples.open(encoding="utf-8", newline="") as rows:
+        texts = [row["text"] for row in csv.DictReader(rows)]
+    for line in topic.sample.read_text(encoding="utf-8").splitlines():
+        texts += [post["text"] for post in json.loads(line)["data"]]
+    assert len(texts) > 7000
+    assert [_FAST_VADER.polarity_scores(t) for t in texts] == [_LIBRARY_VADER.polarity_scores(t) for t in texts]
