@@ -12,3 +12,11 @@ def test_ordered_map_keeps_order_with_more_items_than_in_flight():
 def test_cores_is_one_for_serial_settings_and_capped_by_the_machine():
     assert cores(None) == cores(0) == cores(1) == 1
     assert 1 <= cores(-1) and cores(10_000) == cores(-1)
+
+
+def test_ordered_map_runs_on_lokys_workers_where_processes_cannot_fork(monkeypatch):
+    import sentiment.parallel as parallel
+
+    monkeypatch.setattr(parallel.sys, "platform", "darwin")  # not forked there: loky's fresh workers
+    items = [f"{'y' * (i % 5)}" for i in range(20)]
+    assert [n for _, n in ordered_map(len, items, workers=2)] == [len(s) for s in items]
