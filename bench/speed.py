@@ -73,7 +73,7 @@ def main() -> None:
                 pass
             best[jobs] = min(best[jobs], time.perf_counter() - start)
     vader = best["vader"]
-    source = ", ".join(args.texts) if args.texts else "generated"
+    source = f"{len(args.texts)} files" if args.texts else "generated"
     print(f"posts: {n} ({source}; distinct texts: {len({p.text for p in posts})}), fastest of {repeats} runs each")
     print(f"vader_alone_one_core_posts_per_s: {n / vader:,.0f}")
     for jobs in (1, 2):
