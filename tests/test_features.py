@@ -118,9 +118,11 @@ def test_fast_vader_scores_the_shipped_posts_as_the_library_does():
     from sentiment.topic import load_topic
 
     topic = load_topic()
-    with topic.examples.open(encoding="utf-8", newline="") as rows:
-        texts = [row["text"] for row in csv.DictReader(rows)]
+    texts = []
+    for labeled in (topic.examples, topic.heldout):
+        with labeled.open(encoding="utf-8", newline="") as rows:
+            texts += [row["text"] for row in csv.DictReader(rows)]
     for line in topic.sample.read_text(encoding="utf-8").splitlines():
         texts += [post["text"] for post in json.loads(line)["data"]]
-    assert len(texts) > 7000
+    assert len(texts) > 9000
     assert [_FAST_VADER.polarity_scores(t) for t in texts] == [_LIBRARY_VADER.polarity_scores(t) for t in texts]
