@@ -10,7 +10,10 @@ same matrix in ``transform`` by a shorter road:
 * character n-grams within word boundaries (``analyzer="char_wb"``) never
   cross a space, so a post's n-grams are the union of its words' n-grams.
   Each distinct word's vocabulary columns are computed once and remembered;
-  words repeat (Zipf), so most lookups are one dictionary hit a word.
+  words repeat (Zipf), so most lookups are one dictionary hit a word. The
+  n-grams of a batch's new words are looked up together in NumPy and
+  pandas, each n-gram an integer (real tweets bring two or three new words
+  a post, and a word at a time in Python cost as much as VADER).
 * word n-grams: each token is looked up once, and a pair of neighbours by
   its two tokens' columns, without building the pair's string.
 
@@ -39,6 +42,7 @@ from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from vaderSentiment.vaderSentiment import BOOSTER_DICT, NEGATE, SentimentIntensityAnalyzer, SentiText
@@ -89,36 +93,49 @@ class FastTfidfVectorizer(TfidfVectorizer):
         state = dict(super().__getstate__())
         state.pop("_word_columns_memo", None)
         state.pop("_bigram_columns_memo", None)
+        state.pop("_ngram_index_memo", None)
         return state
 
-    def _memo(self) -> dict[str, np.ndarray]:
+    def _memo(self) -> _WordColumns:
         # Each distinct word's char_wb vocabulary columns.
         memo = self.__dict__.get("_word_columns_memo")
-        if memo is None or len(memo) > _WORD_CACHE_LIMIT:
-            memo = self.__dict__["_word_columns_memo"] = {}
+        if memo is None or len(memo.ids) > _WORD_CACHE_LIMIT:
+            memo = self.__dict__["_word_columns_memo"] = _WordColumns()
         return memo
+
+    def _ngram_index(self) -> _NgramIndex | None:
+        index = self.__dict__.get("_ngram_index_memo")
+        if index is None:
+            index = self.__dict__["_ngram_index_memo"] = _NgramIndex.of(self.vocabulary_, *self.ngram_range) or False
+        return index or None
 
     def _char_wb_counts(self, docs: list[str]) -> sp.csr_matrix:
         memo = self._memo()
         words_per_doc = [doc.lower().split() for doc in docs]
         words = list(chain.from_iterable(words_per_doc))
-        unseen = set(words).difference(memo)
+        unseen = list(set(words).difference(memo.ids))
         if unseen:
-            lookup = self.vocabulary_.get
-            min_n, max_n = self.ngram_range
-            # Learnt without a cap on frequency or size, the vocabulary holds
-            # every shorter start of each n-gram it holds (a post with the
-            # n-gram has its start too), so the first miss ends a position.
-            prefixes_kept = self.vocabulary is None and self.max_features is None and self.max_df == 1.0
-            for word in unseen:
-                memo[word] = np.asarray(_char_wb_word_columns(word, lookup, min_n, max_n, prefixes_kept),
-                                        dtype=np.int32)
-        columns = list(map(memo.__getitem__, words))
-        per_word = np.fromiter(map(len, columns), dtype=np.int64, count=len(columns))
+            memo.add(unseen, *self._new_word_columns(unseen))
+        ids = np.fromiter(map(memo.ids.__getitem__, words), dtype=np.int64, count=len(words))
+        indices, per_word = memo.gather(ids)
         word_ends = np.cumsum(np.fromiter(map(len, words_per_doc), dtype=np.int64, count=len(docs)))
         column_ends = np.concatenate([[0], np.cumsum(per_word)])[word_ends]
-        indices = np.concatenate(columns) if columns else np.empty(0, dtype=np.int32)
         return _count_matrix(indices, column_ends, len(self.vocabulary_))
+
+    def _new_word_columns(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The words' vocabulary columns, grouped by word in order, and how many each word has."""
+        index = self._ngram_index()
+        if index is not None:
+            return index.columns(words)
+        lookup = self.vocabulary_.get
+        min_n, max_n = self.ngram_range
+        # Learnt without a cap on frequency or size, the vocabulary holds
+        # every shorter start of each n-gram it holds (a post with the
+        # n-gram has its start too), so the first miss ends a position.
+        prefixes_kept = self.vocabulary is None and self.max_features is None and self.max_df == 1.0
+        found = [_char_wb_word_columns(word, lookup, min_n, max_n, prefixes_kept) for word in words]
+        lengths = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+        return np.fromiter(chain.from_iterable(found), dtype=np.int32, count=int(lengths.sum())), lengths
 
     def _word_counts(self, docs: list[str]) -> sp.csr_matrix:
         lookup = self.vocabulary_.get
@@ -174,6 +191,123 @@ class FastTfidfVectorizer(TfidfVectorizer):
                     pairs[vocabulary[first] * len(vocabulary) + vocabulary[second]] = column
             self.__dict__["_bigram_columns_memo"] = pairs = pairs if usable else False
         return pairs or None
+
+
+class _WordColumns:
+    """Words seen, each with its vocabulary columns: one pool of columns, each word's start and length in it.
+
+    A batch's columns are gathered from the pool in one NumPy step, instead
+    of concatenating one small array a word.
+    """
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self._pool = np.empty(1 << 16, dtype=np.int32)
+        self._used = 0
+        self._starts = np.empty(1 << 12, dtype=np.int64)
+        self._lengths = np.empty(1 << 12, dtype=np.int64)
+
+    def add(self, words: list[str], columns: np.ndarray, lengths: np.ndarray) -> None:
+        first, count = len(self.ids), len(words)
+        self._pool = _room(self._pool, self._used + len(columns))
+        self._pool[self._used:self._used + len(columns)] = columns
+        self._starts = _room(self._starts, first + count)
+        self._lengths = _room(self._lengths, first + count)
+        self._starts[first:first + count] = self._used + np.cumsum(lengths) - lengths
+        self._lengths[first:first + count] = lengths
+        self._used += len(columns)
+        self.ids.update(zip(words, range(first, first + count)))
+
+    def gather(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The columns of each word in ``ids``, one after another, and how many each has."""
+        starts, lengths = self._starts[ids], self._lengths[ids]
+        ends = np.cumsum(lengths)
+        # Position k of the output is pool[start of its word + (k - where its word begins in the output)].
+        offsets = np.repeat(starts - (ends - lengths), lengths) + np.arange(ends[-1] if len(ends) else 0)
+        return self._pool[offsets], lengths
+
+
+def _room(array: np.ndarray, size: int) -> np.ndarray:
+    """``array``, or a copy twice as large or more, with room for ``size`` items."""
+    if size <= len(array):
+        return array
+    grown = np.empty(max(size, 2 * len(array)), dtype=array.dtype)
+    grown[:len(array)] = array
+    return grown
+
+
+class _NgramIndex:
+    """A vocabulary's character n-grams as integers, to look up every n-gram of many words in NumPy.
+
+    Each character the vocabulary uses gets a number from 1 (0 for any
+    other), and an n-gram of n characters is its numbers' digits in base
+    ``2**bits``: one ``pandas.Index`` of those integers per length, whose
+    hash table does the lookups. The n-grams of a batch of new words are
+    formed the same way, all at once, and looked up in one call a length.
+    """
+
+    def __init__(self, alphabet: np.ndarray, bits: int, keys: dict[int, tuple[pd.Index, np.ndarray]],
+                 min_n: int, max_n: int) -> None:
+        self.alphabet, self.bits, self.keys, self.min_n, self.max_n = alphabet, bits, keys, min_n, max_n
+
+    @classmethod
+    def of(cls, vocabulary: dict[str, int], min_n: int, max_n: int) -> _NgramIndex | None:
+        """The index of ``vocabulary``'s n-grams, or None where it does not apply.
+
+        It does not apply when the n-grams do not fit in 63-bit integers, nor
+        when ``min_n`` > 3: then a short word (padded, shorter than ``min_n``)
+        is an n-gram of its own, which the per-word lookup handles.
+        """
+        alphabet = np.unique(_code_points("".join(vocabulary)))
+        bits = len(alphabet).bit_length()
+        if min_n > 3 or not len(alphabet) or bits * max_n > 63:
+            return None
+        index = cls(alphabet, bits, {}, min_n, max_n)
+        for n in range(min_n, max_n + 1):
+            terms = [term for term in vocabulary if len(term) == n]
+            digits = index._digits("".join(terms)).reshape(len(terms), n)
+            keys = np.zeros(len(terms), dtype=np.int64)
+            for position in range(n):
+                keys = (keys << bits) | digits[:, position]
+            columns = np.fromiter(map(vocabulary.__getitem__, terms), dtype=np.int32, count=len(terms))
+            index.keys[n] = (pd.Index(keys), columns)
+        return index
+
+    def _digits(self, text: str) -> np.ndarray:
+        codes = _code_points(text)
+        at = np.minimum(np.searchsorted(self.alphabet, codes), len(self.alphabet) - 1)
+        return np.where(self.alphabet[at] == codes, at + 1, 0).astype(np.int64)
+
+    def columns(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Each word's ``char_wb`` columns, grouped by word in order, and how many each word has."""
+        padded = [f" {word} " for word in words]
+        sizes = np.fromiter(map(len, padded), dtype=np.int64, count=len(padded))
+        # One string of all the padded words: an n-gram across two of them is dropped below.
+        digits = self._digits("".join(padded))
+        word_of = np.repeat(np.arange(len(words)), sizes)
+        keys = np.zeros(len(digits), dtype=np.int64)
+        found_words, found_columns = [], []
+        for n in range(1, self.max_n + 1):
+            # keys[i]: the n characters from position i, for every i with n left.
+            keys = (keys[:max(0, len(digits) - n + 1)] << self.bits) | digits[n - 1:]
+            if n < self.min_n:
+                continue
+            starts = word_of[:len(keys)]
+            inside = starts == word_of[n - 1:]  # within one padded word
+            known, columns = self.keys[n]
+            at = known.get_indexer(keys[inside])  # a hash table, kept by the Index
+            hit = at >= 0
+            found_words.append(starts[inside][hit])
+            found_columns.append(columns[at[hit]])
+        word = np.concatenate(found_words) if found_words else np.empty(0, dtype=np.int64)
+        column = np.concatenate(found_columns) if found_columns else np.empty(0, dtype=np.int32)
+        order = np.argsort(word, kind="stable")
+        return column[order], np.bincount(word, minlength=len(words))
+
+
+def _code_points(text: str) -> np.ndarray:
+    # "surrogatepass": a lone surrogate (from broken input) is a character like any other.
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
 def _char_wb_word_columns(word: str, lookup: Any, min_n: int, max_n: int, prefixes_kept: bool) -> list[int]:

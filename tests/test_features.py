@@ -35,6 +35,8 @@ CONFIGS = [
     # A capped vocabulary may lack an n-gram's start: no early stop at a miss.
     dict(analyzer="char_wb", ngram_range=(2, 4), max_df=0.5),
     dict(analyzer="char_wb", ngram_range=(3, 5), max_features=40),
+    # Padded words shorter than min_n are n-grams of their own: looked up word by word.
+    dict(analyzer="char_wb", ngram_range=(4, 5)),
     # Tokens that may hold spaces: looked up post by post, not chunk by chunk.
     dict(analyzer="word", ngram_range=(1, 2), token_pattern=r"[^,;]+"),
     dict(analyzer="word", ngram_range=(1, 2), sublinear_tf=True),
@@ -74,6 +76,29 @@ def test_fast_transform_equals_sklearns_on_arbitrary_text(train, docs):
         _same(fast, slow, docs + train)
 
 
+def test_new_words_batch_after_batch_match_sklearns():
+    # Thousands of words, a few hundred new in each call: the memory of words
+    # seen grows past its first size and is gathered from between calls.
+    train = [" ".join(f"w{i}k{i % 7}" for i in range(j, 3000, 50)) for j in range(50)] + CORPUS
+    fast = FastTfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).fit(train)
+    slow = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).fit(train)
+    docs = [" ".join(f"w{i}k{i % 5} W{i}" for i in range(j, 9000, 300)) for j in range(300)]
+    for start in range(0, len(docs), 40):
+        _same(fast, slow, docs[start:start + 40] + train[start // 40::10])
+
+
+def test_char_ngrams_of_any_characters_match_sklearns():
+    # A lone surrogate (from broken input) is a character like any other; and
+    # a vocabulary of over 4,096 distinct characters, whose 5-grams do not fit
+    # in 63-bit integers, is looked up word by word.
+    surrogate = ["ab\ud800c d\udfffe", "ab\ud800 x"]
+    many = ["".join(chr(0x4E00 + i) for i in range(j, j + 40)) for j in range(0, 5000, 20)]
+    for train, docs in ((CORPUS + surrogate, surrogate + ["\ud800"]), (many, many[::-7] + CORPUS)):
+        fast = FastTfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).fit(train)
+        slow = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).fit(train)
+        _same(fast, slow, docs)
+
+
 def test_other_settings_fall_back_to_sklearn_and_pickles_carry_no_memo():
     accents = FastTfidfVectorizer(analyzer="char_wb", strip_accents="unicode").fit(CORPUS)
     assert (accents.transform(["élysée"]) != TfidfVectorizer(analyzer="char_wb", strip_accents="unicode")
@@ -81,7 +106,7 @@ def test_other_settings_fall_back_to_sklearn_and_pickles_carry_no_memo():
     fast = FastTfidfVectorizer(analyzer="char_wb").fit(CORPUS)
     fast.transform(CORPUS)
     restored = pickle.loads(pickle.dumps(fast))
-    assert "_word_columns_memo" not in restored.__dict__
+    assert not {"_word_columns_memo", "_ngram_index_memo"} & set(restored.__dict__)
     assert (restored.transform(CORPUS) != fast.transform(CORPUS)).nnz == 0
     with pytest.raises(ValueError, match="string object received"):
         fast.transform("one string")
