@@ -200,7 +200,8 @@ def classify_file(
     rejected: list[Rejection] = []
 
     def posts() -> Iterator[Post]:
-        for _, item in read_posts(input):
+        # Read in this process: the classification workers have the cores.
+        for _, item in read_posts(input, n_jobs=1):
             if isinstance(item, Rejection):
                 rejected.append(item)
             else:

@@ -22,13 +22,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import StoreError
 from .models import Post
 from .parallel import chunks
 
-__all__ = ["Store", "UpsertCounts", "default_store_path", "SCHEMA_VERSION"]
+__all__ = ["Store", "UpsertCounts", "PostRow", "post_row", "default_store_path", "SCHEMA_VERSION"]
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +181,21 @@ def _content_hash(post: Post) -> str:
     return hashlib.sha1(repr((values, post.raw)).encode("utf-8", "surrogatepass")).hexdigest()
 
 
+class PostRow(NamedTuple):
+    """A post as the ``posts`` table stores it: what :meth:`Store.upsert_rows` writes."""
+
+    id: int
+    created_ms: int | None
+    values: tuple[Any, ...]  # the columns of _POST_COLUMNS, in order
+    content_hash: str
+
+
+def post_row(post: Post) -> PostRow:
+    """The row of ``post`` (its content hash included): plain data, cheap to send between processes."""
+    return PostRow(int(post.id), _ms(post.created_at), tuple(getattr(post, name) for name in _POST_COLUMNS),
+                   _content_hash(post))
+
+
 class Store:
     """A SQLite file of posts. Use as a context manager, or call :meth:`close`.
 
@@ -281,6 +296,11 @@ class Store:
         content changed (new metrics, an edit) is updated in place, so every
         id is stored once.
         """
+        return self.upsert_rows(map(post_row, posts), topic=topic, source_id=source_id)
+
+    def upsert_rows(self, rows: Iterable[PostRow], *, topic: str | None = None,
+                    source_id: int | None = None) -> UpsertCounts:
+        """:meth:`upsert` for posts already made into rows by :func:`post_row` (in worker processes, say)."""
         counts = UpsertCounts()
         now = _now()
         insert = (f"INSERT INTO posts (id, created_ms, {', '.join(_POST_COLUMNS)}, content_hash, first_seen, "
@@ -288,32 +308,29 @@ class Store:
         update = (f"UPDATE posts SET created_ms = ?, {', '.join(f'{name} = ?' for name in _POST_COLUMNS)}, "
                   f"content_hash = ?, last_updated = ? WHERE id = ?")
         with self.transaction():
-            for chunk in chunks(posts, 500):
+            for chunk in chunks(rows, 500):
                 # One query for the chunk's stored hashes, then the writes in bulk; `known` also
                 # sees posts met earlier in the chunk, so a post given twice is stored once.
-                ids = [int(post.id) for post in chunk]
+                ids = list({row.id for row in chunk})
                 known = dict(self.db.execute(
-                    f"SELECT id, content_hash FROM posts WHERE id IN ({', '.join('?' * len(set(ids)))})",
-                    list(set(ids))).fetchall())
+                    f"SELECT id, content_hash FROM posts WHERE id IN ({', '.join('?' * len(ids))})", ids).fetchall())
                 inserts, updates = [], []
-                for post_id, post in zip(ids, chunk):
-                    digest = _content_hash(post)
-                    before = known.get(post_id)
-                    values = [getattr(post, name) for name in _POST_COLUMNS]
+                for row in chunk:
+                    before = known.get(row.id)
                     if before is None:
-                        inserts.append([post_id, _ms(post.created_at), *values, digest, now, now, source_id])
+                        inserts.append([row.id, row.created_ms, *row.values, row.content_hash, now, now, source_id])
                         counts.new += 1
-                    elif before != digest:
-                        updates.append([_ms(post.created_at), *values, digest, now, post_id])
+                    elif before != row.content_hash:
+                        updates.append([row.created_ms, *row.values, row.content_hash, now, row.id])
                         counts.updated += 1
                     else:
                         counts.unchanged += 1
-                    known[post_id] = digest
+                    known[row.id] = row.content_hash
                 self.db.executemany(insert, inserts)
                 self.db.executemany(update, updates)
                 if topic is not None:
                     self.db.executemany("INSERT OR IGNORE INTO post_topics (post_id, topic) VALUES (?, ?)",
-                                        [(post_id, topic) for post_id in ids])
+                                        [(row.id, topic) for row in chunk])
         return counts
 
     # -- collection runs -------------------------------------------------------

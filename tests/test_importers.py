@@ -230,3 +230,39 @@ def test_parquet_without_a_text_column_fails_the_file(tmp_path, store):
     pq.write_table(pa.table({"id": ["1"], "body": ["x"]}), tmp_path / "p.parquet")
     assert_fails_cleanly(store, tmp_path / "p.parquet", "no 'text' column", None)
 
+
+
+# -- large files: normalised in worker processes ------------------------------
+
+def _mixed_rows(n: int) -> list[dict]:
+    rows = [{"id": str(100 + i), "text": f"post {i} on the declaration", "like_count": i,
+             "created_at": f"2026-01-06T{i % 24:02d}:00:00Z"} for i in range(n)]
+    rows[7] = {"id": "x7", "text": "an id that is not an X id"}
+    rows[n - 3] = {"id": "150", "text": "post 50, edited"}  # the same id again, chunks later
+    return rows
+
+
+def test_worker_processes_import_exactly_what_one_process_does(tmp_path):
+    from sentiment.store import Store
+
+    path = write_jsonl(tmp_path / "many.jsonl", _mixed_rows(4500) + [api_page([api_post(1)], USERS)])
+    results, contents = [], []
+    for jobs in (1, 2):
+        with Store(tmp_path / f"s{jobs}.sqlite") as db:
+            result = import_file(db, path, topic="t", n_jobs=jobs)
+            results.append((result.new, result.rejected, result.duplicates_in_file,
+                            [r.line for r in result.rejections]))
+            contents.append(sorted((p.id, p.text, p.like_count, p.created_at, p.raw) for p in db.posts()))
+    # 4,500 rows, one rejected and one an id again, and the page's post.
+    assert results[0] == results[1] == (4499, 1, 1, [8])
+    assert contents[0] == contents[1]
+    assert dict((c[0], c[1]) for c in contents[1])["150"] == "post 50, edited"
+
+
+def test_a_bad_line_deep_in_a_large_file_fails_it_cleanly_in_workers(tmp_path, store):
+    path = write_jsonl(tmp_path / "bad.jsonl", _mixed_rows(4500))
+    with path.open("a") as handle:
+        handle.write('{"id": "9", "text": \n')
+    with pytest.raises(InputError, match="line 4501"):
+        import_file(store, path, n_jobs=2)
+    assert store.count() == 0
