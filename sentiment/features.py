@@ -88,12 +88,31 @@ class FastTfidfVectorizer(TfidfVectorizer):
         counts = self._char_wb_counts(docs) if path == "char_wb" else self._word_counts(docs)
         return self._tfidf.transform(counts, copy=False)
 
-    # A pickled model carries its vocabulary, not the memo of words seen.
+    def fit(self, raw_documents: Iterable[str], y: Any = None) -> FastTfidfVectorizer:
+        super().fit(raw_documents, y)
+        self._prepare()
+        return self
+
+    def fit_transform(self, raw_documents: Iterable[str], y: Any = None) -> sp.csr_matrix:
+        counts = super().fit_transform(raw_documents, y)
+        self._prepare()
+        return counts
+
+    def _prepare(self) -> None:
+        # The lookup tables of a vocabulary, built once here and pickled with
+        # it: about 0.1 s each, which every process using the model would pay.
+        for memo in ("_word_columns_memo", "_bigram_columns_memo", "_ngram_index_memo"):
+            self.__dict__.pop(memo, None)
+        path = self._fast_path()
+        if path == "char_wb":
+            self._ngram_index()
+        elif path == "word" and self.ngram_range[1] == 2:
+            self._bigram_columns()
+
+    # A pickled model carries its vocabulary and lookup tables, not the memo of words seen.
     def __getstate__(self) -> dict[str, Any]:
         state = dict(super().__getstate__())
         state.pop("_word_columns_memo", None)
-        state.pop("_bigram_columns_memo", None)
-        state.pop("_ngram_index_memo", None)
         return state
 
     def _memo(self) -> _WordColumns:
@@ -152,10 +171,9 @@ class FastTfidfVectorizer(TfidfVectorizer):
                 # A bigram in the vocabulary has both its words there too: look
                 # up the pairs of known neighbours by their two word columns.
                 both = known[:-1] & known[1:] & (doc_of[:-1] == doc_of[1:])
-                keys = ids[:-1][both] * len(self.vocabulary_) + ids[1:][both]
-                found = np.fromiter(map(pairs.get, keys.tolist(), repeat(-1)), dtype=np.int64, count=len(keys))
-                rows.append(doc_of[:-1][both][found >= 0])
-                cols.append(found[found >= 0])
+                hit, found = pairs.find(ids[:-1][both] * len(self.vocabulary_) + ids[1:][both])
+                rows.append(doc_of[:-1][both][hit])
+                cols.append(found)
             else:
                 keys_per_doc = [list(map(_BIGRAM, t, t[1:])) for t in tokens_per_doc]
                 keys = list(chain.from_iterable(keys_per_doc))
@@ -170,7 +188,7 @@ class FastTfidfVectorizer(TfidfVectorizer):
         counts.sum_duplicates()
         return counts
 
-    def _bigram_columns(self) -> dict[int, int] | None:
+    def _bigram_columns(self) -> _IntLookup | None:
         """Each bigram's column by its two words' columns (``a * n + b``), if every bigram's words are known.
 
         That holds for the default tokens (which hold no space, so "a b" splits
@@ -178,7 +196,7 @@ class FastTfidfVectorizer(TfidfVectorizer):
         """
         pairs = self.__dict__.get("_bigram_columns_memo")
         if pairs is None:
-            pairs = {}
+            keys, columns = [], []
             vocabulary = self.vocabulary_
             usable = (self.token_pattern == _WORD_TOKENS and self.vocabulary is None
                       and self.max_features is None and self.max_df == 1.0)
@@ -188,9 +206,36 @@ class FastTfidfVectorizer(TfidfVectorizer):
                     if first not in vocabulary or second not in vocabulary:
                         usable = False
                         break
-                    pairs[vocabulary[first] * len(vocabulary) + vocabulary[second]] = column
-            self.__dict__["_bigram_columns_memo"] = pairs = pairs if usable else False
+                    keys.append(vocabulary[first] * len(vocabulary) + vocabulary[second])
+                    columns.append(column)
+            pairs = _IntLookup(np.asarray(keys, dtype=np.int64), np.asarray(columns, dtype=np.int64)) if usable else False
+            self.__dict__["_bigram_columns_memo"] = pairs
         return pairs or None
+
+
+class _IntLookup:
+    """Columns by integer key, looked up many at once in a ``pandas.Index``'s hash table.
+
+    The index (and its table) is built on first use and left out of pickles,
+    which carry the two arrays.
+    """
+
+    def __init__(self, keys: np.ndarray, columns: np.ndarray) -> None:
+        self.keys, self.columns, self._index = keys, columns, None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"keys": self.keys, "columns": self.columns}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.keys, self.columns, self._index = state["keys"], state["columns"], None
+
+    def find(self, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which of ``wanted`` are known (a mask), and the columns of those that are."""
+        if self._index is None:
+            self._index = pd.Index(self.keys)
+        at = self._index.get_indexer(wanted)
+        hit = at >= 0
+        return hit, self.columns[at[hit]]
 
 
 class _WordColumns:
@@ -241,12 +286,11 @@ class _NgramIndex:
 
     Each character the vocabulary uses gets a number from 1 (0 for any
     other), and an n-gram of n characters is its numbers' digits in base
-    ``2**bits``: one ``pandas.Index`` of those integers per length, whose
-    hash table does the lookups. The n-grams of a batch of new words are
+    ``2**bits``: one :class:`_IntLookup` of those integers per length. The n-grams of a batch of new words are
     formed the same way, all at once, and looked up in one call a length.
     """
 
-    def __init__(self, alphabet: np.ndarray, bits: int, keys: dict[int, tuple[pd.Index, np.ndarray]],
+    def __init__(self, alphabet: np.ndarray, bits: int, keys: dict[int, _IntLookup],
                  min_n: int, max_n: int) -> None:
         self.alphabet, self.bits, self.keys, self.min_n, self.max_n = alphabet, bits, keys, min_n, max_n
 
@@ -270,7 +314,7 @@ class _NgramIndex:
             for position in range(n):
                 keys = (keys << bits) | digits[:, position]
             columns = np.fromiter(map(vocabulary.__getitem__, terms), dtype=np.int32, count=len(terms))
-            index.keys[n] = (pd.Index(keys), columns)
+            index.keys[n] = _IntLookup(keys, columns)
         return index
 
     def _digits(self, text: str) -> np.ndarray:
@@ -294,11 +338,9 @@ class _NgramIndex:
                 continue
             starts = word_of[:len(keys)]
             inside = starts == word_of[n - 1:]  # within one padded word
-            known, columns = self.keys[n]
-            at = known.get_indexer(keys[inside])  # a hash table, kept by the Index
-            hit = at >= 0
+            hit, columns = self.keys[n].find(keys[inside])
             found_words.append(starts[inside][hit])
-            found_columns.append(columns[at[hit]])
+            found_columns.append(columns)
         word = np.concatenate(found_words) if found_words else np.empty(0, dtype=np.int64)
         column = np.concatenate(found_columns) if found_columns else np.empty(0, dtype=np.int32)
         order = np.argsort(word, kind="stable")
