@@ -36,7 +36,7 @@ from typing import IO, Any
 from .errors import InputError, RecordError
 from .models import Post
 from .normalize import MAX_TEXT_CHARS, is_page, iter_page_posts, normalize_post, page_errors
-from .parallel import chunks, cores, ordered_map
+from .parallel import cores, ordered_map
 from .store import PostRow, Store, UpsertCounts, post_row
 
 __all__ = ["ImportResult", "Rejection", "read_posts", "import_file", "import_files", "detect_format"]
@@ -302,11 +302,26 @@ def _read(path: str | Path, progress: Progress | None, n_jobs: int | None,
     records = _logged(path, _records(path, progress))
     workers = cores(n_jobs)
     if workers == 1:
-        for batch in chunks(records, 100):
+        for batch in _batches(records, 100):
             yield from normalize(batch)
         return
-    for _, items in ordered_map(normalize, chunks(records, 2000), workers=workers):
+    for _, items in ordered_map(normalize, _batches(records, 2000), workers=workers):
         yield from items
+
+
+def _batches(records: Iterable[tuple[str, int | None, Any]], size: int) -> Iterator[list[tuple[str, int | None, Any]]]:
+    """Lists of consecutive records holding about ``size`` posts (a page holds many)."""
+    batch: list[tuple[str, int | None, Any]] = []
+    posts = 0
+    for record in records:
+        batch.append(record)
+        data = record[2].get("data") if record[0] == "page" else None
+        posts += len(data) if isinstance(data, list) else 1
+        if posts >= size:
+            yield batch
+            batch, posts = [], 0
+    if batch:
+        yield batch
 
 
 def _logged(path: Path, records: Iterator[tuple[str, Any]]) -> Iterator[tuple[str, int | None, Any]]:

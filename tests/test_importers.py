@@ -266,3 +266,12 @@ def test_a_bad_line_deep_in_a_large_file_fails_it_cleanly_in_workers(tmp_path, s
     with pytest.raises(InputError, match="line 4501"):
         import_file(store, path, n_jobs=2)
     assert store.count() == 0
+
+
+def test_pages_are_sent_to_workers_by_their_posts_not_one_page_a_post(tmp_path):
+    from sentiment.importers import _batches
+
+    page = api_page([api_post(i) for i in range(100)], USERS)
+    records = [("page", n, page) for n in range(1, 51)] + [("post", 51, {"id": "1", "text": "x"})] * 150
+    sizes = [len(batch) for batch in _batches(records, 2000)]
+    assert sizes == [20, 20, 10 + 150]  # 2,000 posts a batch: 20 pages, then what is left
