@@ -37,7 +37,7 @@ from .errors import InputError, RecordError
 from .models import Post
 from .normalize import MAX_TEXT_CHARS, is_page, iter_page_posts, normalize_post, page_errors
 from .parallel import cores, ordered_map
-from .store import PostRow, Store, UpsertCounts, post_row
+from .store import StoredRow, Store, UpsertCounts, stored_row
 
 __all__ = ["ImportResult", "Rejection", "read_posts", "import_file", "import_files", "detect_format"]
 
@@ -357,10 +357,10 @@ def _normalized_batch(records: list[tuple[str, int | None, Any]]) -> list[tuple[
     return [item for record in records for item in _normalized(record)]
 
 
-def _row_batch(records: list[tuple[str, int | None, Any]]) -> list[tuple[int | None, PostRow | Rejection]]:
+def _row_batch(records: list[tuple[str, int | None, Any]]) -> list[tuple[int | None, StoredRow | Rejection]]:
     # The store's rows, hashes and all, made where the posts are normalised.
-    return [(line, item if isinstance(item, Rejection) else post_row(item))
-            for record in records for line, item in _normalized(record)]
+    return [(line, item if isinstance(item, Rejection) else stored_row(item))
+            for line, item in _normalized_batch(records)]
 
 
 def import_file(
@@ -388,7 +388,7 @@ def import_file(
     path = Path(path)
     result = ImportResult(path=str(path), format=detect_format(path))
     seen: set[int] = set()
-    batch: list[PostRow] = []
+    batch: list[StoredRow] = []
 
     def flush() -> None:
         nonlocal totals

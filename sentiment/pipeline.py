@@ -31,7 +31,7 @@ from .classify import (
 )
 from .evaluate import Evaluation, evaluate
 from .errors import InputError, ModelError, SentimentError
-from .importers import ImportResult, Rejection, import_file, read_posts
+from .importers import PARALLEL_FILE_BYTES, ImportResult, Rejection, import_file, read_posts
 from .models import Post
 from .parallel import PARALLEL_FROM
 from .report import write_report
@@ -215,7 +215,7 @@ def classify_file(
             writer.writerow(["id", "label", "confidence", *[f"p_{c}" for c in classes], "sentiment"])
             with _stage(progress, "classifying", None, "posts") as update:
                 # Larger files (about 20,000 posts and up) are classified on every core.
-                jobs = -1 if Path(input).stat().st_size >= 5_000_000 else None
+                jobs = -1 if Path(input).stat().st_size >= PARALLEL_FILE_BYTES else None
                 for post, pred in predict_posts(model, posts(), progress=update, n_jobs=jobs):
                     writer.writerow([post.id, pred.label, f"{pred.confidence:.4f}",
                                      *[f"{pred.probabilities[c]:.4f}" for c in classes],

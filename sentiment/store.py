@@ -28,7 +28,7 @@ from .errors import StoreError
 from .models import Post
 from .parallel import chunks
 
-__all__ = ["Store", "UpsertCounts", "PostRow", "post_row", "default_store_path", "SCHEMA_VERSION"]
+__all__ = ["Store", "UpsertCounts", "StoredRow", "stored_row", "default_store_path", "SCHEMA_VERSION"]
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ def _content_hash(post: Post) -> str:
     return hashlib.sha1(repr((values, post.raw)).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-class PostRow(NamedTuple):
+class StoredRow(NamedTuple):
     """A post as the ``posts`` table stores it: what :meth:`Store.upsert_rows` writes."""
 
     id: int
@@ -190,9 +190,9 @@ class PostRow(NamedTuple):
     content_hash: str
 
 
-def post_row(post: Post) -> PostRow:
+def stored_row(post: Post) -> StoredRow:
     """The row of ``post`` (its content hash included): plain data, cheap to send between processes."""
-    return PostRow(int(post.id), _ms(post.created_at), tuple(getattr(post, name) for name in _POST_COLUMNS),
+    return StoredRow(int(post.id), _ms(post.created_at), tuple(getattr(post, name) for name in _POST_COLUMNS),
                    _content_hash(post))
 
 
@@ -296,11 +296,11 @@ class Store:
         content changed (new metrics, an edit) is updated in place, so every
         id is stored once.
         """
-        return self.upsert_rows(map(post_row, posts), topic=topic, source_id=source_id)
+        return self.upsert_rows(map(stored_row, posts), topic=topic, source_id=source_id)
 
-    def upsert_rows(self, rows: Iterable[PostRow], *, topic: str | None = None,
+    def upsert_rows(self, rows: Iterable[StoredRow], *, topic: str | None = None,
                     source_id: int | None = None) -> UpsertCounts:
-        """:meth:`upsert` for posts already made into rows by :func:`post_row` (in worker processes, say)."""
+        """:meth:`upsert` for posts already made into rows by :func:`stored_row` (in worker processes, say)."""
         counts = UpsertCounts()
         now = _now()
         insert = (f"INSERT INTO posts (id, created_ms, {', '.join(_POST_COLUMNS)}, content_hash, first_seen, "

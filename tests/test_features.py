@@ -87,11 +87,13 @@ def test_new_words_batch_after_batch_match_sklearns():
         _same(fast, slow, docs[start:start + 40] + train[start // 40::10])
 
 
-@pytest.mark.parametrize("config", [CONFIGS[0], CONFIGS[6]], ids=["char_wb", "word"])
+@pytest.mark.parametrize("config", [dict(analyzer="char_wb", ngram_range=(2, 5)),
+                                    dict(analyzer="word", ngram_range=(1, 2))], ids=["char_wb", "word"])
 def test_refitting_forgets_the_old_vocabularys_lookups(config):
     fast = FastTfidfVectorizer(**config).fit(CORPUS)
     fast.transform(CORPUS)
-    other = ["une force multinationale", "guarantees guarantees, real ones", "Слава"]
+    # A word sorting before every other moves every column: stale tables would miss or misplace them.
+    other = ["aaa " + doc for doc in CORPUS]
     for refit in (fast.fit, fast.fit_transform):
         refit(other)
         _same(fast, TfidfVectorizer(**config).fit(other), CORPUS + other)
