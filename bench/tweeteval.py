@@ -5,7 +5,13 @@
 Parameters are chosen on `val` only (a small grid, models trained on
 `train`, scored on the five val sets pooled); then for each target
 `sentiment train` trains on `train` with them and the model predicts `test`. The official metric is the mean of
-F1(against) and F1(favor) over the five targets' test predictions pooled.
+F1(against) and F1(favor) over the five targets' test predictions pooled,
+with a 95% bootstrap interval over the test tweets.
+
+The same protocol is then run for the floor the issue names, a plain word
+(1-3) + character (2-5) TF-IDF logistic regression from scikit-learn alone
+(its C, class weights and character analyzer chosen on val), so that both
+figures stand on the same footing.
 Default BENCHMARKS_DIR: ../shared/benchmarks next to this checkout.
 """
 
@@ -17,17 +23,56 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
+from sklearn.pipeline import make_pipeline, make_union
 
 from sentiment.classify import StanceClassifier, load_examples, load_model
 
 TARGETS = ["abortion", "atheism", "climate", "feminist", "hillary"]
 GRID = {"C": [0.3, 1.0, 3.0, 8.0], "class_weight": ["balanced", None], "vader": [True, False]}
+PLAIN_GRID = {"C": [0.3, 1.0, 3.0, 10.0, 30.0], "class_weight": ["balanced", None], "analyzer": ["char", "char_wb"]}
 
 
 def official(y_true: list[str], y_pred: list[str]) -> float:
     f = f1_score(y_true, y_pred, labels=["against", "favor"], average=None, zero_division=0)
     return float(f.mean())
+
+
+def interval(y_true: list[str], y_pred: list[str], draws: int = 1000) -> tuple[float, float]:
+    """95% bootstrap interval of the official metric, resampling the pooled test tweets."""
+    rng = np.random.default_rng(0)
+    truth, pred = np.asarray(y_true), np.asarray(y_pred)
+    scores = [official(truth[i], pred[i]) for i in (rng.integers(0, len(truth), len(truth)) for _ in range(draws))]
+    low, high = np.percentile(scores, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def plain_model(C: float, class_weight: str | None, analyzer: str) -> object:
+    features = make_union(TfidfVectorizer(ngram_range=(1, 3)), TfidfVectorizer(analyzer=analyzer, ngram_range=(2, 5)))
+    return make_pipeline(features, LogisticRegression(C=C, class_weight=class_weight, max_iter=3000))
+
+
+def plain_baseline(data: dict, base: Path) -> tuple[list[str], list[str]]:
+    """The plain TF-IDF logistic regression, chosen on val and scored on test like our model."""
+    best, best_score = {}, -1.0
+    for values in itertools.product(*PLAIN_GRID.values()):
+        params = dict(zip(PLAIN_GRID, values))
+        val_true = [label for _, val in data.values() for label in val.labels]
+        val_pred = [p for train, val in data.values()
+                    for p in plain_model(**params).fit(train.texts, train.labels).predict(val.texts)]
+        score = official(val_true, val_pred)
+        if score > best_score:
+            best, best_score = params, score
+    print(f"plain baseline chosen on val: {best} (val {best_score * 100:.1f})")
+    test_true, test_pred = [], []
+    for target, (train, _) in data.items():
+        test = load_examples(base / target / "test.tsv")
+        test_true += test.labels
+        test_pred += plain_model(**best).fit(train.texts, train.labels).predict(test.texts).tolist()
+    return test_true, test_pred
 
 
 def main() -> None:
@@ -68,7 +113,13 @@ def main() -> None:
     f = f1_score(pooled_true, pooled_pred, labels=["against", "favor"], average=None, zero_division=0)
     print(f"f1_against: {f[0] * 100:.1f}")
     print(f"f1_favor: {f[1] * 100:.1f}")
-    print(f"tweeteval_stance_official: {official(pooled_true, pooled_pred) * 100:.1f}")
+    low, high = interval(pooled_true, pooled_pred)
+    print(f"tweeteval_stance_official: {official(pooled_true, pooled_pred) * 100:.1f} "
+          f"(95% interval {low * 100:.1f} to {high * 100:.1f})")
+    plain_true, plain_pred = plain_baseline(data, base)
+    low, high = interval(plain_true, plain_pred)
+    print(f"plain_tfidf_lr_official: {official(plain_true, plain_pred) * 100:.1f} "
+          f"(95% interval {low * 100:.1f} to {high * 100:.1f})")
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@ import pytest
 from sklearn.base import clone
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import Pipeline
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from sentiment.classify import StanceClassifier, VaderScores, load_examples, predict_posts, topic_model
+from sentiment.classify import HashtagWords, StanceClassifier, VaderScores, load_examples, predict_posts, topic_model
 from sentiment.errors import InputError
 from sentiment.models import Post
 
@@ -39,6 +40,63 @@ def test_vader_scores_are_a_transformer_with_four_columns():
     scores = VaderScores().fit_transform(["I love it!", "I hate it."])
     assert scores.shape == (2, 4)
     assert scores[0, 3] > 0 > scores[1, 3]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Signed! #StandWithUkraine", "Signed! #StandWithUkraine Stand With Ukraine"),
+    ("#NATOSummit in #Paris2026", "#NATOSummit in #Paris2026 NATO Summit Paris 2026"),
+    ("#СлаваУкраїні та #no_more_war", "#СлаваУкраїні та #no_more_war Слава Україні no more war"),
+    ("#NATO and #nato", "#NATO and #nato NATO nato"),  # one word each: kept whole, without the "#"
+    ("no tags at all, nor # alone", "no tags at all, nor # alone"),
+])
+def test_hashtag_words_appends_the_words_of_each_tag(text, expected):
+    assert HashtagWords().fit_transform([text]) == [expected]
+
+
+# Written for this test: the cues of each side appear only inside hashtags.
+TAGGED = [
+    ("#BuildTheBridge today", "for_it"), ("#YesToTheBridge, said the mayor", "for_it"),
+    ("#BridgeMeansJobs for everyone", "for_it"), ("#CrossingAtLast tonight", "for_it"),
+    ("#ScrapTheToll already", "against_it"), ("#KeepTheFerry, says the union", "against_it"),
+    ("#NoConcreteMonster here", "against_it"), ("#WasteOfMoney again", "against_it"),
+]
+
+
+def test_a_cue_seen_only_in_hashtags_counts_when_written_as_words():
+    texts, labels = [t for t, _ in TAGGED] * 2, [label for _, label in TAGGED] * 2
+    plain = ["yes, build the bridge, it means jobs", "keep the ferry and scrap the toll, a waste of money"]
+    with_tags = StanceClassifier(cv=None).fit(texts, labels)
+    without = StanceClassifier(cv=None, hashtag_words=False).fit(texts, labels)
+    assert with_tags.predict(plain).tolist() == ["for_it", "against_it"]
+    right = [list(with_tags.classes_).index(label) for label in ("for_it", "against_it")]
+    gain = with_tags.predict_proba(plain)[[0, 1], right] - without.predict_proba(plain)[[0, 1], right]
+    assert (gain > 0.05).all()
+
+
+def test_vader_scores_the_post_as_written_not_its_hashtag_words():
+    model = StanceClassifier(cv=None).fit(TEXTS, LABELS)
+    text = "Sign it today #NoMoreWar"  # "No More War" would change VADER's score
+    _, compound = model.predict_proba_and_sentiment([text])
+    assert compound[0] == SentimentIntensityAnalyzer().polarity_scores(text)["compound"]
+    assert compound[0] != SentimentIntensityAnalyzer().polarity_scores(text + " No More War")["compound"]
+
+
+def test_a_model_saved_before_hashtag_words_and_random_state_existed_loads_as_it_was_built():
+    model = StanceClassifier(cv=None, hashtag_words=False).fit(TEXTS, LABELS)
+    state = model.__getstate__()
+    del state["hashtag_words"], state["random_state"]
+    old = StanceClassifier.__new__(StanceClassifier)
+    old.__setstate__(state)
+    assert (old.get_params()["hashtag_words"], old.get_params()["random_state"]) == (False, 0)
+    assert np.array_equal(old.predict_proba(TEXTS), model.predict_proba(TEXTS))
+
+
+def test_random_state_moves_the_folds_that_measure_errors_not_the_model():
+    texts, labels = TEXTS * 2, LABELS * 2
+    first, again, other = (StanceClassifier(cv=3, random_state=seed).fit(texts, labels) for seed in (0, 0, 1))
+    assert np.array_equal(first.cv_proba_, again.cv_proba_)
+    assert not np.array_equal(first.cv_proba_, other.cv_proba_)
+    assert np.array_equal(first.predict_proba(TEXTS), other.predict_proba(TEXTS))
 
 
 def test_predict_before_fit_and_bad_input_fail_clearly():
