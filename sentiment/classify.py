@@ -279,8 +279,9 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         # The features the pipeline's union builds, block by block, so the
         # VADER block's compound column is kept as VADER gave it, and the
         # blocks are joined as sparse matrices (scipy's fast path; the union
-        # joins a dense block through a slower conversion). Same values, same
-        # probabilities as the pipeline's own predict_proba.
+        # joins a dense block through a slower conversion). Same values, and
+        # the pipeline's own probabilities to rounding (its conversion sorts
+        # each row's features, so sums run in another order).
         union = self.pipeline_.named_steps["features"]
         weights = union.transformer_weights or {}
         blocks, compound = [], None
