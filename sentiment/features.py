@@ -1,4 +1,4 @@
-"""Text features for the stance model, computed fast and exactly as the libraries compute them.
+"""Text features for the stance model, computed fast, with the results the libraries give.
 
 scikit-learn's :class:`~sklearn.feature_extraction.text.TfidfVectorizer`
 builds every n-gram of every post in Python and looks each up in its
@@ -24,7 +24,7 @@ Lookups and assembly run over a whole batch at once (``map``, ``fromiter``,
 one ``concatenate``), since per-post NumPy calls cost more than the lookups.
 Anything else (custom analyzers, preprocessors, stop words, accents) falls
 back to scikit-learn's own ``transform``. The test suite checks the two give
-identical matrices (the same entries, each stored once).
+the same matrices (the same entries, each stored once, equal to rounding).
 
 :class:`FastVader` is VADER's ``SentimentIntensityAnalyzer`` with identical
 scores, at under half the cost: emoji are replaced in one ``str.translate``
