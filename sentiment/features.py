@@ -31,11 +31,13 @@ scores, at under half the cost: emoji are replaced in one ``str.translate``
 instead of a Python loop over every character; a post with no word in the
 lexicon (a quarter to four in ten, most of them not English) is scored
 without walking its words; only lexicon words are scored, and a lexicon word
-with no negation, booster, "no", "least" or idiom word within the five words
-around it (three in four, on real tweets) gets its lexicon valence directly,
-which is all the library's per-word rules give it then. The others go
-through those rules, given the few words around the word they read instead
-of lowercasing the whole post each time. The test suite checks the scores
+with none of the words the library's rules look for (negations, boosters,
+"no", "least", "never", "so", "this", "without", idiom words) within three
+words before it or two after (three in four on real tweets, two in three on
+the shipped posts) gets its lexicon valence directly, which is all the
+library's per-word rules give it then. The others go through those rules,
+given the few words around the word they read instead of lowercasing the
+whole post each time. The test suite checks the scores
 against the library's on every shipped post and on generated text that
 exercises each rule.
 """
@@ -86,7 +88,7 @@ _SPACE_BEFORE = re.compile(f"(?<=[^ ]){_OPEN}")
 
 
 class FastTfidfVectorizer(TfidfVectorizer):
-    """``TfidfVectorizer`` with a fast, identical ``transform`` for plain word and ``char_wb`` n-grams."""
+    """``TfidfVectorizer`` with a fast ``transform`` for plain word and ``char_wb`` n-grams, the same to rounding."""
 
     def _fast_path(self) -> str | None:
         plain = (
