@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import logging
 import os
 import shutil
 import tempfile
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from .charts import reach_chart, sentiment_chart, shares_chart, themes_chart, timeline_chart
 from .classify import Prediction, StanceClassifier, calibration, predict_posts
-from .errors import SentimentError
+from .errors import InputError, ModelError, RecordError, SentimentError
 from .importers import Rejection, read_posts
 from .models import Post
 from .normalize import normalize_post
@@ -33,6 +34,8 @@ from .topic import Topic, load_topic
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
+
+log = logging.getLogger(__name__)
 
 __all__ = ["analyze", "Analysis"]
 
@@ -46,6 +49,10 @@ def _posts_from(data: Any, topic: Topic, since: datetime | None, until: datetime
         return list(data.posts(topic.name, since or topic.start, until or topic.end))
     if isinstance(data, (str, Path)):
         path = Path(data)
+        if not path.is_file():
+            if isinstance(data, str) and not path.exists() and (" " in data or "\n" in data or len(data) > 255):
+                raise SentimentError(f"{data[:60]!r} is not a file: to analyze texts, give a list of them")
+            raise InputError(path, "is a folder, not a file" if path.is_dir() else "no such file")
         if path.suffix in (".sqlite", ".db"):
             with Store(path) as store:
                 return list(store.posts(topic.name, since or topic.start, until or topic.end))
@@ -53,18 +60,36 @@ def _posts_from(data: Any, topic: Topic, since: datetime | None, until: datetime
     if hasattr(data, "to_dict") and hasattr(data, "columns"):  # a pandas DataFrame
         if "text" not in data.columns:
             raise SentimentError("the DataFrame needs a 'text' column")
-        records = data.to_dict("records")
-        return [normalize_post({"id": str(i + 1), **{k: v for k, v in r.items() if v == v and v is not None}})
-                for i, r in enumerate(records)]
+        posts, blank = [], 0
+        for i, (index, record) in enumerate(zip(data.index, data.to_dict("records"))):
+            fields = {k: v for k, v in record.items() if v == v and v is not None}  # v != v: NaN
+            if not str(fields.get("text", "")).strip():
+                blank += 1  # skipped, as import skips a post without text
+                continue
+            try:
+                posts.append(normalize_post({"id": str(i + 1), **fields}))
+            except RecordError as exc:
+                raise RecordError(f"DataFrame row {index!r}: {exc}") from None
+        if blank:
+            log.warning("skipped %d DataFrame rows without text", blank)
+        return posts
     if isinstance(data, Iterable):
-        posts = []
+        posts, blank = [], 0
         for i, item in enumerate(data):
             if isinstance(item, Post):
                 posts.append(item)
             elif isinstance(item, str):
-                posts.append(Post(id=str(i + 1), text=item))
+                if item.strip():
+                    posts.append(Post(id=str(i + 1), text=item))
+                else:
+                    blank += 1  # as import skips a post without text
             else:
-                posts.append(normalize_post(item))
+                try:
+                    posts.append(normalize_post(item))
+                except RecordError as exc:
+                    raise RecordError(f"item {i}: {exc}") from None
+        if blank:
+            log.warning("skipped %d empty texts", blank)
         return posts
     raise SentimentError(f"cannot analyze a {type(data).__name__}: give a Store, a file, a DataFrame or texts")
 
@@ -191,6 +216,7 @@ class Analysis:
         from .pdf import write_pdf
 
         path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)  # as save() makes its folder
         tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
         try:
             write_pdf(tmp, self.doc, self.topic, {r.id: r for r in self._data.rows}, methods=self._data.methods,
@@ -241,6 +267,9 @@ def analyze(
     from .pipeline import model_for
 
     topic = topic if isinstance(topic, Topic) else load_topic(topic)
+    if model is not None and set(map(str, model.classes_)) != set(topic.group_ids):
+        raise ModelError(f"the model sorts posts into {sorted(map(str, model.classes_))}, but topic {topic.name!r} "
+                         f"has groups {topic.group_ids}: give the model's topic as topic=")
     model = model or model_for(topic)
     posts = _posts_from(data, topic, since, until)
     pairs = list(predict_posts(model, posts))

@@ -230,11 +230,14 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         self.__dict__.pop("_scored_texts", None)
         self.pipeline_ = self._pipeline().fit(texts, labels)
         self.classes_ = self.pipeline_.classes_
+        self.n_examples_ = len(texts)
         # Out-of-fold probabilities on the training examples: the model's
         # measured error rates, which correct group shares (see quantify.py).
-        self.cv_proba_, self.cv_labels_ = None, None
+        self.cv_proba_, self.cv_labels_, self.cv_folds_ = None, None, None
+        # As many folds as asked, but no more than the smallest group has examples.
         folds = min(self.cv or 0, int(np.bincount(np.searchsorted(self.classes_, labels)).min()))
         if folds >= 2:
+            self.cv_folds_ = folds
             splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
             self.cv_proba_ = cross_val_predict(self._pipeline(), np.asarray(texts, dtype=object), labels,
                                                cv=splitter, method="predict_proba", n_jobs=self.n_jobs)
@@ -304,6 +307,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         # A model saved before these parameters existed was built as they say.
         state.setdefault("hashtag_words", False)
         state.setdefault("random_state", 0)
+        state.setdefault("cv_folds_", state.get("cv") if state.get("cv_proba_") is not None else None)
         super().__setstate__(state)
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
@@ -339,7 +343,8 @@ def load_examples(path: str | Path, allowed_labels: Iterable[str] | None = None)
             tsv = "\t" in head  # the header row decides: a tab in it means TSV
             # TSV (as the TweetEval files are) has no quoting: a tab cannot occur in a post,
             # and a quote character at the start of a post is text, not syntax.
-            reader = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE) if tsv else csv.DictReader(handle)
+            reader = (csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE) if tsv
+                      else csv.DictReader(handle, strict=True))
             fields = [f.strip().lower() for f in reader.fieldnames or []]
             for column in ("text", "label"):
                 if column not in fields:
@@ -355,6 +360,9 @@ def load_examples(path: str | Path, allowed_labels: Iterable[str] | None = None)
                         path, f"label {label!r} is not one of the topic's groups ({', '.join(sorted(allowed))})",
                         reader.line_num,
                     )
+                if None in row:  # DictReader's key for the fields beyond the header's
+                    raise InputError(path, f"{len(fields) + len(row[None])} fields but the header has {len(fields)} "
+                                     "(a comma in a text that is not quoted?)", reader.line_num)
                 texts.append(text)
                 labels.append(label)
                 langs.append((row.get("lang") or "").strip() or None)
@@ -362,6 +370,8 @@ def load_examples(path: str | Path, allowed_labels: Iterable[str] | None = None)
         raise InputError(path, exc.strerror or str(exc)) from None
     except UnicodeDecodeError:
         raise InputError(path, "invalid UTF-8") from None
+    except csv.Error as exc:
+        raise InputError(path, f"bad CSV: {exc} (a stray or unclosed quote?)", reader.line_num) from None
     if not texts:
         raise InputError(path, "no labeled examples")
     return Examples(texts, labels, langs)
@@ -426,7 +436,7 @@ def _cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("sentiment"))
 
 
-def _model_key(examples_path: Path) -> str:
+def _model_key(examples_path: Path, group_ids: Sequence[str] = ()) -> str:
     import sklearn
     import vaderSentiment
 
@@ -434,6 +444,8 @@ def _model_key(examples_path: Path) -> str:
 
     digest = hashlib.sha256()
     digest.update(examples_path.read_bytes())
+    # The topic's groups decide which labels the examples may hold.
+    digest.update(repr(list(group_ids)).encode())
     # The code that builds the model and the libraries that run it: a change
     # to any of them makes the cached model stale.
     for module in ("classify.py", "features.py"):
@@ -443,13 +455,30 @@ def _model_key(examples_path: Path) -> str:
     return digest.hexdigest()[:24]
 
 
-def topic_model(topic: Any, *, cache: bool = True) -> StanceClassifier:
-    """The stance model of a topic, trained on its examples (cached by content hash)."""
-    import joblib
+def topic_model(topic: Any, *, cache: bool = True, allow_unseen_groups: bool = False) -> StanceClassifier:
+    """The stance model of a topic, trained on its examples (cached by a hash of them, the topic's
+    groups, and the code and library versions).
 
+    A group of the topic with no examples yet is an error (a model cannot
+    find posts of a group it has never seen), unless ``allow_unseen_groups``:
+    labeling uses a model of the other groups to pick posts, some of which
+    the analyst then puts in the new group.
+    """
     if topic.examples is None or not topic.examples.is_file():
         raise ModelError(f"topic {topic.name!r} has no labeled examples file to train on")
-    key = _model_key(topic.examples)
+    model = _cached_topic_model(topic, cache)
+    unseen = [g for g in topic.group_ids if g not in {str(c) for c in model.classes_}]
+    if unseen and not allow_unseen_groups:
+        raise ModelError(
+            f"{topic.examples}: no examples of the group(s) {', '.join(map(repr, unseen))} of topic {topic.name!r}; "
+            f"label some with `sentiment label --topic {topic.name}`, or remove the group from its topic.toml")
+    return model
+
+
+def _cached_topic_model(topic: Any, cache: bool) -> StanceClassifier:
+    import joblib
+
+    key = _model_key(topic.examples, topic.group_ids)
     path = _cache_dir() / f"{topic.name}-{key}.joblib"
     if cache and path.is_file():
         try:
@@ -460,7 +489,10 @@ def topic_model(topic: Any, *, cache: bool = True) -> StanceClassifier:
             log.warning("ignoring unreadable cached model %s: %s", path, exc)
     examples = load_examples(topic.examples, topic.group_ids)
     log.info("training the %s model on %d examples", topic.name, len(examples.texts))
-    model = StanceClassifier(n_jobs=-1).fit(examples.texts, examples.labels)  # both cores for the CV folds
+    try:
+        model = StanceClassifier(n_jobs=-1).fit(examples.texts, examples.labels)  # both cores for the CV folds
+    except ValueError as exc:  # examples of a single group
+        raise ModelError(f"{topic.examples}: cannot train the {topic.name} model: {exc}") from None
     if cache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -490,10 +522,19 @@ class Prediction:
 #: score: VADER would only see their emoji and punctuation.
 VADER_LANGUAGES = {"en"}
 
+#: X's codes for a post with no language it could tell ("und", and the
+#: "q.."/"zxx" codes of posts of only media, hashtags, mentions or a few
+#: characters): scored like posts whose source gave no language.
+UNKNOWN_LANGUAGES = {"und", "zxx", "qam", "qct", "qht", "qme", "qst"}
+
+
+def _vader_applies(lang: str | None) -> bool:
+    return lang is None or lang in VADER_LANGUAGES or lang in UNKNOWN_LANGUAGES
+
 
 def post_sentiment(post: Post) -> float | None:
     """VADER's compound score for an English post (or one of unknown language), else None."""
-    if post.lang is not None and post.lang not in VADER_LANGUAGES:
+    if not _vader_applies(post.lang):
         return None
     return float(_vader().polarity_scores(post.text)["compound"])
 
@@ -545,7 +586,7 @@ def predict_posts(
         best = np.argmax(probs, axis=1)
         rows = probs.tolist()
         for i, post in enumerate(batch):
-            english = post.lang is None or post.lang in VADER_LANGUAGES
+            english = _vader_applies(post.lang)
             sentiment = float(compound[i]) if compound is not None and english else None
             if compound is None and english:
                 sentiment = post_sentiment(post)

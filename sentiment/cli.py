@@ -321,8 +321,15 @@ def train_command(ctx: click.Context, examples: Path | None, output: Path | None
             save_model(model, output, trained_on=str(topic_obj.examples))
             where = str(output)
     labels = ", ".join(map(str, model.classes_))
-    _say(ctx, f"trained on {len(model.cv_labels_) if model.cv_labels_ is not None else '?'} examples "
+    _say(ctx, f"trained on {_examples_count(model)} examples "
               f"({labels}); model in {where}")
+
+
+def _examples_count(model: Any) -> str:
+    n = getattr(model, "n_examples_", None)  # models saved before it existed know it only from their CV
+    if n is None and getattr(model, "cv_labels_", None) is not None:
+        n = len(model.cv_labels_)
+    return f"{n:,}" if n is not None else "its"
 
 
 def _estimator_params(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -357,7 +364,7 @@ def evaluate_command(ctx: click.Context, examples: Path | None, as_json: bool, t
 
     Prints per-group precision, recall and F1, macro-F1, the confusion matrix,
     per-language figures and the error of the group shares. Without EXAMPLES
-    it cross-validates (5 folds) on the topic's own examples.
+    it cross-validates (5 folds, or fewer if a group has fewer examples) on the topic's own examples.
     """
     import json as json_module
 
@@ -370,7 +377,7 @@ def evaluate_command(ctx: click.Context, examples: Path | None, as_json: bool, t
     topic_obj = load_topic(topic)
     model = load_model(model_path) if model_path else None
     result = evaluate_examples(examples, topic=topic_obj, model=model)
-    click.echo(json_module.dumps(result.to_dict(), indent=2) if as_json else result.to_text(cross_validated=examples is None))
+    click.echo(json_module.dumps(result.to_dict(), indent=2) if as_json else result.to_text())
 
 
 @main.command("label")
@@ -432,7 +439,7 @@ def label_command(ctx: click.Context, n: int, topic: str | None, store: Path) ->
         return
     click.echo(f"\nadded {len(session.added)} labels to {session.topic.examples}; retraining...")
     model = session.retrain()
-    click.echo(f"the model now learns from {len(model.cv_labels_) if model.cv_labels_ is not None else '?'} examples")
+    click.echo(f"the model now learns from {_examples_count(model)} examples")
 
 
 
@@ -489,7 +496,8 @@ def collect_command(ctx: click.Context, query: str | None, since: datetime | Non
         result = collect(db, api, query=full_query, since=since, until=until, since_id=since_id, archive=archive,
                          max_posts=max_posts, topic=topic_obj.name, prices=prices, progress=_progress(ctx))
     verb = "resumed and collected" if result.resumed else "collected"
-    _say(ctx, f"{verb} {result.posts_read:,} posts ({result.posts_new:,} new) in {result.pages} pages, "
+    skipped = f", {result.rejected:,} skipped as unreadable" if result.rejected else ""
+    _say(ctx, f"{verb} {result.posts_read:,} posts ({result.posts_new:,} new{skipped}) in {result.pages} pages, "
               f"{result.requests} requests, ~{result.cost:.2f} {prices.currency}")
     if result.api_errors:
         click.echo(f"warning: the X API reported {len(result.api_errors)} error(s) inside its answers; they are "

@@ -122,6 +122,19 @@ def default_window(start: datetime, end: datetime, *, archive: bool,
     return (start if start > reach else None), until
 
 
+#: X's snowflake epoch: an id's top bits count milliseconds since this moment.
+_SNOWFLAKE_EPOCH_MS = 1288834974657
+
+
+def id_time(post_id: str | int) -> datetime:
+    """When the post with this (snowflake) id was created, to the millisecond."""
+    return datetime.fromtimestamp(((int(post_id) >> 22) + _SNOWFLAKE_EPOCH_MS) / 1000, tz=timezone.utc)
+
+
+def _parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def _iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
@@ -240,8 +253,11 @@ def collect(
     params: dict[str, Any] = {"query": query, "tweet_fields": TWEET_FIELDS, "user_fields": USER_FIELDS,
                               "expansions": EXPANSIONS}
     # The run's own window: a resumed run goes on with the parameters it began with.
-    if run["since_id"]:
-        params["since_id"] = run["since_id"]  # newer than what we have; start_time adds nothing
+    # Of since_id (newer than what we have) and start_time, the later bound is
+    # sent: an id is a snowflake that carries its time, and a since_id older
+    # than the window's start would read (and bill) posts before it.
+    if run["since_id"] and (not run["start_time"] or id_time(run["since_id"]) >= _parse_iso(run["start_time"])):
+        params["since_id"] = run["since_id"]
     elif run["start_time"]:
         params["start_time"] = run["start_time"]
     if run["end_time"]:
@@ -301,6 +317,16 @@ def collect(
     except UsageCapReached as exc:
         result.status = "usage_cap"
         result.message = f"{exc}. Kept the {result.posts_read} posts read; the next collect resumes here."
+    except QueryError as exc:
+        if not (resumed and token == run["next_token"]):
+            store.set_run_status(run["id"], "interrupted")
+            raise
+        # The saved page token of the run being resumed was refused (X's tokens
+        # are not meant to expire, but a changed query or plan can void them):
+        # close the run, so the next collect starts afresh instead of failing alike.
+        store.set_run_status(run["id"], "abandoned")
+        raise QueryError(f"{exc}; this was the saved page of interrupted collection run {run['id']}, which is now "
+                         "closed: run collect again to start it over") from None
     except BaseException:
         store.set_run_status(run["id"], "interrupted")
         raise

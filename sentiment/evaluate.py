@@ -48,6 +48,8 @@ class Evaluation:
     corrected_shares: dict[str, float] | None = None
     corrected_ci: dict[str, list[float]] | None = None
     languages: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: The folds of the cross-validation these figures come from, if they do.
+    cv_folds: int | None = None
 
     @property
     def raw_share_error(self) -> float:
@@ -60,9 +62,10 @@ class Evaluation:
             return None
         return max(abs(self.corrected_shares[g] - self.true_shares[g]) for g in self.labels)
 
-    def to_text(self, *, cross_validated: bool = False) -> str:
+    def to_text(self) -> str:
         """The figures as a plain-text table, as `sentiment evaluate` prints them."""
-        lines = [f"{self.n} posts{' (5-fold cross-validation on the topic examples)' if cross_validated else ''}",
+        cv = f" ({self.cv_folds}-fold cross-validation on the topic examples)" if self.cv_folds else ""
+        lines = [f"{self.n} posts{cv}",
                  f"accuracy {self.accuracy:.3f}   macro-F1 {self.macro_f1:.3f}", ""]
         width = max(len(g) for g in self.labels) + 2
         lines.append(f"{'group':<{width}}precision  recall     F1  support")

@@ -247,7 +247,9 @@ def _csv_records(path: Path, reader: _Reader, header: str, sniff_only: bool) -> 
     # csv counts physical lines itself (quoted fields may span lines).
     text_lines = (line for _, line in numbered)
     csv.field_size_limit(_CSV_FIELD_LIMIT)
-    rows = csv.reader(text_lines, delimiter=delimiter)
+    # strict: a quote left open (or text after a closing quote) is an error,
+    # not a field that silently swallows the rows after it.
+    rows = csv.reader(text_lines, delimiter=delimiter, strict=True)
     try:
         names = [name.strip().lower() for name in next(rows)]
     except csv.Error as exc:
@@ -265,12 +267,14 @@ def _csv_records(path: Path, reader: _Reader, header: str, sniff_only: bool) -> 
         yield fmt, None
         return
     while True:
+        start = rows.line_num + 1
         try:
             row = next(rows)
         except StopIteration:
             return
         except csv.Error as exc:
-            raise InputError(path, f"bad CSV: {exc} (an unclosed quote?)", rows.line_num) from None
+            raise InputError(path, f"bad CSV: {exc}; the quoted field that begins on line {start} is not closed "
+                             "where a field should end (a stray or unclosed quote?)", rows.line_num) from None
         if not any(cell.strip() for cell in row):
             continue
         if len(row) > len(names):

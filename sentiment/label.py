@@ -33,7 +33,7 @@ from .duplicates import normalize_for_copies
 from .errors import SentimentError
 from .models import Post
 from .store import Store
-from .topic import Topic, load_topic
+from .topic import Topic, _packaged_topics_dir, load_topic
 
 __all__ = ["Candidate", "LabelSession", "pick_candidates", "writable_topic"]
 
@@ -104,7 +104,8 @@ def writable_topic(topic: Topic, workdir: str | Path = ".") -> Topic:
     reinstall would lose the labels), nor is one we may not write; labels go
     to a copy in the working folder, which then takes precedence for that name.
     """
-    packaged = Path(__file__).resolve().parent in topic.folder.resolve().parents
+    # Shipped: inside an installed package, or the source tree's data/topics of an editable install.
+    packaged = topic.folder.resolve().parent == _packaged_topics_dir().resolve()
     writable = topic.examples is not None and os.access(topic.examples, os.W_OK) and os.access(topic.folder, os.W_OK)
     if writable and not packaged:
         return topic
@@ -125,7 +126,7 @@ class LabelSession:
         self.topic = writable_topic(topic, workdir)
         if self.topic.examples is None:
             raise SentimentError(f"topic {self.topic.name!r} names no examples file to add labels to")
-        self.model = model or topic_model(self.topic)
+        self.model = model or topic_model(self.topic, allow_unseen_groups=True)
         known = load_examples(self.topic.examples, self.topic.group_ids).texts if self.topic.examples.exists() else []
         self.candidates = pick_candidates(self.model, store.posts(self.topic.name), n=n, known_texts=known)
         self.position = 0
@@ -148,14 +149,21 @@ class LabelSession:
         path = self.topic.examples
         assert path is not None
         size = path.stat().st_size if path.exists() else 0
+        header, delimiter, newline = self._dialect()
+        text = candidate.post.text
+        if delimiter == "\t":  # TSV has no quoting: a tab or line break would split the row
+            text = " ".join(text.split())
+        row = {"text": text, "label": group, "lang": candidate.post.lang or ""}
+        writer_options = dict(delimiter=delimiter, lineterminator=newline)
+        if delimiter == "\t":
+            writer_options.update(quoting=csv.QUOTE_NONE, escapechar=None, quotechar=None)
         with path.open("a+", encoding="utf-8", newline="") as handle:
-            header = self._header()
-            row = {"text": candidate.post.text, "label": group, "lang": candidate.post.lang or ""}
             if size == 0:
-                csv.writer(handle).writerow(header)
+                csv.writer(handle, **writer_options).writerow(header)
             elif not self._ends_with_newline(path):
-                handle.write("\n")
-            csv.writer(handle).writerow([row.get(col, "") for col in header])
+                handle.write(newline)
+            # The file's own columns, in its order and spelling ("Text,Label" is read as text,label).
+            csv.writer(handle, **writer_options).writerow([row.get(col.strip().lower(), "") for col in header])
             handle.flush()
             os.fsync(handle.fileno())
         self.added.append((self.position, size))
@@ -178,16 +186,19 @@ class LabelSession:
 
     def retrain(self) -> StanceClassifier:
         """The topic's model built again from its examples, now with the new labels."""
-        self.model = topic_model(self.topic)
+        self.model = topic_model(self.topic, allow_unseen_groups=True)
         return self.model
 
-    def _header(self) -> list[str]:
+    def _dialect(self) -> tuple[list[str], str, str]:
+        """The examples file's header, delimiter and line ending (a new file: CSV, LF)."""
         path = self.topic.examples
         if path is None or not path.exists() or path.stat().st_size == 0:
-            return ["text", "label", "lang"]
+            return ["text", "label", "lang"], ",", "\n"
         with path.open(encoding="utf-8-sig", newline="") as handle:
             first = handle.readline()
-        return next(csv.reader([first], delimiter="\t" if "\t" in first else ","))
+        delimiter = "\t" if "\t" in first else ","  # as load_examples decides
+        newline = "\r\n" if first.endswith("\r\n") else "\n"
+        return next(csv.reader([first.rstrip("\r\n")], delimiter=delimiter)), delimiter, newline
 
     @staticmethod
     def _ends_with_newline(path: Path) -> bool:

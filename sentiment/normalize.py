@@ -41,7 +41,10 @@ _FALSE = {"false", "0", "no", "n", "f", ""}
 
 # Keys by which a mapping is recognised as an X API v2 post object rather than
 # a flat record of our own format.
-_API_KEYS = ("public_metrics", "edit_history_tweet_ids", "referenced_tweets", "entities", "author")
+# Keys only an API post object has, with the type its value has there (a
+# flat record may well have an `author` column holding a name).
+_API_KEYS = {"public_metrics": Mapping, "edit_history_tweet_ids": list, "referenced_tweets": list,
+             "entities": Mapping, "author": Mapping}
 # Flat-record names of the metrics, with the spellings other tools use.
 _FLAT_METRICS = {
     "like_count": ("like_count", "likes", "favorite_count"),
@@ -161,7 +164,8 @@ def _first(obj: Mapping[str, Any], names: tuple[str, ...]) -> Any:
 def _is_api_object(obj: Mapping[str, Any], users: Mapping[str, Any] | None) -> bool:
     # A minimal API object (only id, text, author_id...) inside a page is
     # recognised by its author being among the page's users.
-    return any(key in obj for key in _API_KEYS) or bool(users and str(obj.get("author_id")) in users)
+    return (any(isinstance(obj.get(key), kind) for key, kind in _API_KEYS.items())
+            or bool(users and str(obj.get("author_id")) in users))
 
 
 def _flat_to_api(obj: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -180,13 +184,34 @@ def _flat_to_api(obj: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
         post["referenced_tweets"] = refs
     user = {
         "id": author_id,
-        "username": _first(obj, ("author_username", "username", "screen_name")),
+        "username": _first(obj, ("author_username", "username", "screen_name", "author")),
         "name": _first(obj, ("author_name", "name")),
     }
     followers = _first(obj, ("author_followers", "followers_count"))
     if followers is not None:
         user["public_metrics"] = {"followers_count": followers}
     return post, user
+
+
+# Our flat columns that an API object does not have (an object that has them was written by hand or another tool).
+_FLAT_KEYS = ({spelling for spellings in _FLAT_METRICS.values() for spelling in spellings}
+              | {"author_username", "username", "screen_name", "author_name", "author_followers", "followers_count",
+                 "is_reply", "is_quote", "is_repost"})
+
+
+def _with_flat_columns(post: Mapping[str, Any], user: Mapping[str, Any],
+                       obj: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An API-shaped post that also has flat columns: the API's fields first, the flat ones fill the gaps."""
+    flat_post, flat_user = _flat_to_api(obj)
+    merged = dict(post)
+    merged["public_metrics"] = {**flat_post["public_metrics"], **_mapping(post.get("public_metrics"))}
+    refs = post.get("referenced_tweets")
+    merged["referenced_tweets"] = [*(refs if isinstance(refs, list) else []), *flat_post.get("referenced_tweets", [])]
+    flat_metrics = _mapping(flat_user.get("public_metrics"))
+    merged_user = {**{k: v for k, v in flat_user.items() if v is not None and k != "public_metrics"}, **user}
+    if flat_metrics:
+        merged_user["public_metrics"] = {**flat_metrics, **_mapping(user.get("public_metrics"))}
+    return merged, merged_user
 
 
 def normalize_post(obj: Any, users: Mapping[str, Any] | None = None) -> Post:
@@ -201,6 +226,8 @@ def normalize_post(obj: Any, users: Mapping[str, Any] | None = None) -> Post:
     if _is_api_object(obj, users):
         post: Mapping[str, Any] = obj
         user = _mapping(obj.get("author")) or _mapping((users or {}).get(str(obj.get("author_id"))))
+        if any(key in obj for key in _FLAT_KEYS):
+            post, user = _with_flat_columns(post, user, obj)
     else:
         post, user = _flat_to_api(obj)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -37,6 +38,8 @@ from .parallel import PARALLEL_FROM
 from .report import write_report
 from .store import Store
 from .topic import Topic, load_topic
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "run", "report", "import_files", "classify_file", "export_posts", "load_gold", "RunResult",
@@ -93,7 +96,7 @@ def _model_info(topic: Topic, model: StanceClassifier) -> str:
     if getattr(model, "cv_proba_", None) is not None:
         classes = [str(c) for c in model.classes_]
         cv = evaluate(np.asarray(classes)[model.cv_labels_], model.cv_proba_, classes)
-        info += (f" ({len(model.cv_labels_):,} examples; 5-fold cross-validated accuracy {cv.accuracy:.1%}, "
+        info += (f" ({len(model.cv_labels_):,} examples; {model.cv_folds_}-fold cross-validated accuracy {cv.accuracy:.1%}, "
                  f"macro-F1 {cv.macro_f1:.2f})")
     return info + "."
 
@@ -174,7 +177,12 @@ def run(
 
 
 def _atomic_writer(output: Path) -> tuple[Path, Callable[[], None]]:
-    output.parent.mkdir(parents=True, exist_ok=True)
+    if output.is_dir():
+        raise InputError(output, "is a folder; give the output a file name")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(output.parent, f"cannot create the folder: {exc.strerror or exc}") from None
     tmp = output.with_name(f".{output.name}.tmp{os.getpid()}")
     return tmp, lambda: os.replace(tmp, output)
 
@@ -193,6 +201,8 @@ def classify_file(
     ``sentiment`` (VADER compound, English posts only). Returns
     the number of posts written and the rejected records.
     """
+    if not Path(input).is_file():
+        raise InputError(input, "is a folder, not a file" if Path(input).is_dir() else "no such file")
     if model is None:
         model = topic_model(topic if isinstance(topic, Topic) else load_topic(topic))
     classes = [str(c) for c in model.classes_]
@@ -221,6 +231,10 @@ def classify_file(
                                      *[f"{pred.probabilities[c]:.4f}" for c in classes],
                                      "" if pred.sentiment is None else f"{pred.sentiment:.4f}"])
                     n += 1
+        if n == 0 and rejected:
+            first = rejected[0]
+            raise InputError(input, f"no post could be classified: all {len(rejected)} were unusable; the first, "
+                             f"{first.problem}", first.line)
         commit()
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -344,7 +358,13 @@ def train(examples: str | Path, output: str | Path, *, allowed_labels: Iterable[
     ``params`` are :class:`StanceClassifier` parameters (both cores are used by default).
     """
     data = load_examples(examples, allowed_labels)
-    model = StanceClassifier(**{"n_jobs": -1, **(params or {})}).fit(data.texts, data.labels)
+    try:
+        model = StanceClassifier(**{"n_jobs": -1, **(params or {})}).fit(data.texts, data.labels)
+    except (ValueError, TypeError) as exc:  # one label only, or a bad parameter value (scikit-learn's own check)
+        raise ModelError(f"{examples}: cannot train: {exc}") from None
+    if model.cv_proba_ is None:
+        log.warning("%s: a group has a single example, too few to cross-validate: the model's error rates are "
+                    "unknown, so its shares are plain counts, not corrected", examples)
     save_model(model, output, trained_on=str(Path(examples).resolve()))
     return model
 
@@ -356,7 +376,9 @@ def evaluate_examples(examples: str | Path | None, *, topic: Topic, model: Stanc
         if topic.examples is None or model.cv_proba_ is None:
             raise ModelError(f"topic {topic.name!r} has too few examples per group to cross-validate")
         data = load_examples(topic.examples, topic.group_ids)
-        return evaluate(data.labels, model.cv_proba_, [str(c) for c in model.classes_], langs=data.langs)
+        result = evaluate(data.labels, model.cv_proba_, [str(c) for c in model.classes_], langs=data.langs)
+        result.cv_folds = model.cv_folds_
+        return result
     model = model or topic_model(topic)
     classes = [str(c) for c in model.classes_]
     data = load_examples(examples, classes)

@@ -47,7 +47,7 @@ TEXT_SAMPLE = 50_000
 _METHOD_TEXT = {
     "acc": [
         "Shares are corrected for the model's measured errors (adjusted classify and",
-        "count): the model's error rates between groups, measured by 5-fold cross-",
+        "count): the model's error rates between groups, measured by cross-",
         "validation on its labeled examples, are used to solve for the true mix that",
         "would produce the labels it gave. The 95% intervals come from a bootstrap",
         "that resamples both the posts and the labeled examples, so they include the",

@@ -17,7 +17,7 @@ import hashlib
 import logging
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
@@ -196,6 +196,29 @@ def stored_row(post: Post) -> StoredRow:
                    _content_hash(post))
 
 
+_FLAG_COLUMNS = {"is_reply", "is_repost", "is_quote"}
+# Positions in (created_ms, *_POST_COLUMNS): flags, and the source JSON (compared last).
+_MERGED_FLAGS = {1 + i for i, name in enumerate(_POST_COLUMNS) if name in _FLAG_COLUMNS}
+_MERGED_RAW = 1 + _POST_COLUMNS.index("raw")
+
+
+def _merged(stored: Sequence[Any], new: Sequence[Any]) -> list[Any] | None:
+    """``(created_ms, *_POST_COLUMNS)`` of a stored post updated by a new copy, or None if that changes nothing.
+
+    What the copy lacks (None) keeps the stored value; flags are or-ed. The
+    source JSON does not count as a change: it is replaced only along with one.
+    """
+    merged = []
+    for i, (old, value) in enumerate(zip(stored, new)):
+        if i in _MERGED_FLAGS:
+            merged.append(bool(old) or bool(value))
+        else:
+            merged.append(old if value is None else value)
+    if all(m == o for i, (m, o) in enumerate(zip(merged, stored)) if i != _MERGED_RAW):
+        return None
+    return merged
+
+
 class Store:
     """A SQLite file of posts. Use as a context manager, or call :meth:`close`.
 
@@ -292,9 +315,14 @@ class Store:
     def upsert(self, posts: Iterable[Post], *, topic: str | None = None, source_id: int | None = None) -> UpsertCounts:
         """Insert new posts and update changed ones, in one transaction.
 
-        A post already stored with identical content is left alone; one whose
-        content changed (new metrics, an edit) is updated in place, so every
-        id is stored once.
+        A post already stored is merged with what arrives: a field the new
+        source does not carry (None: a CSV without metrics, say) keeps its
+        stored value, a flag once set (reply, repost, quote) stays set, and
+        everything the source does carry replaces what was stored (newer
+        metrics, an edit). If that changes nothing the post is left alone,
+        its source JSON included, and counted unchanged; so every id is
+        stored once and a thinner copy never erases a fuller one. A post
+        given twice in one batch of 500 is taken as given last.
         """
         return self.upsert_rows(map(stored_row, posts), topic=topic, source_id=source_id)
 
@@ -309,23 +337,32 @@ class Store:
                   f"content_hash = ?, last_updated = ? WHERE id = ?")
         with self.transaction():
             for chunk in chunks(rows, 500):
-                # One query for the chunk's stored hashes, then the writes in bulk; `known` also
-                # sees posts met earlier in the chunk, so a post given twice is stored once.
-                ids = list({row.id for row in chunk})
+                chunk = list({row.id: row for row in chunk}.values())
+                # One query for the chunk's stored hashes, then the stored rows of those that differ.
+                ids = [row.id for row in chunk]
                 known = dict(self.db.execute(
                     f"SELECT id, content_hash FROM posts WHERE id IN ({', '.join('?' * len(ids))})", ids).fetchall())
+                differ = [row.id for row in chunk if row.id in known and known[row.id] != row.content_hash]
+                stored = {}
+                if differ:
+                    stored = {r[0]: r[1:] for r in self.db.execute(
+                        f"SELECT id, created_ms, {', '.join(_POST_COLUMNS)} FROM posts "
+                        f"WHERE id IN ({', '.join('?' * len(differ))})", differ)}
                 inserts, updates = [], []
                 for row in chunk:
                     before = known.get(row.id)
                     if before is None:
                         inserts.append([row.id, row.created_ms, *row.values, row.content_hash, now, now, source_id])
                         counts.new += 1
-                    elif before != row.content_hash:
-                        updates.append([row.created_ms, *row.values, row.content_hash, now, row.id])
-                        counts.updated += 1
-                    else:
+                    elif before == row.content_hash:
                         counts.unchanged += 1
-                    known[row.id] = row.content_hash
+                    else:
+                        merged = _merged(stored[row.id], (row.created_ms, *row.values))
+                        if merged is None:
+                            counts.unchanged += 1
+                        else:
+                            updates.append([*merged, row.content_hash, now, row.id])
+                            counts.updated += 1
                 self.db.executemany(insert, inserts)
                 self.db.executemany(update, updates)
                 if topic is not None:
@@ -333,11 +370,10 @@ class Store:
                                         [(row.id, topic) for row in chunk])
         return counts
 
-    # -- collection runs -------------------------------------------------------
     def resumable_run(self, key: str) -> dict[str, Any] | None:
         """The latest unfinished collection run with this key, if it has a page left to read."""
         row = self.db.execute(
-            "SELECT * FROM collection_runs WHERE key = ? AND status != 'complete' AND next_token IS NOT NULL "
+            "SELECT * FROM collection_runs WHERE key = ? AND status NOT IN ('complete', 'abandoned') AND next_token IS NOT NULL "
             "ORDER BY id DESC LIMIT 1",
             (key,),
         ).fetchone()
@@ -346,7 +382,7 @@ class Store:
     def resumable_run_for_query(self, endpoint: str, query: str) -> dict[str, Any] | None:
         """The latest unfinished run of this query on this endpoint, whatever its window."""
         row = self.db.execute(
-            "SELECT * FROM collection_runs WHERE endpoint = ? AND query = ? AND status != 'complete' "
+            "SELECT * FROM collection_runs WHERE endpoint = ? AND query = ? AND status NOT IN ('complete', 'abandoned') "
             "AND next_token IS NOT NULL ORDER BY id DESC LIMIT 1",
             (endpoint, query),
         ).fetchone()

@@ -49,6 +49,8 @@ _RETRYABLE = (tweepy.TwitterServerError, requests.ConnectionError, requests.Time
 # Loggers that may print request headers or URLs at debug level.
 _NOISY_LOGGERS = ("tweepy", "tweepy.client", "urllib3", "urllib3.connectionpool", "requests", "requests_oauthlib",
                   "oauthlib")
+# Ours that word HTTP failures (whose text comes from the server).
+_OUR_LOGGERS = ("sentiment", "sentiment.xapi", "sentiment.collect", "sentiment.schedule", "sentiment.cli")
 _BEARER_RE = re.compile(r"(Bearer\s+)[A-Za-z0-9%._~+/=-]+")
 
 
@@ -58,6 +60,17 @@ def bearer_token_from_env() -> str | None:
         if os.environ.get(name, "").strip():
             return os.environ[name].strip()
     return None
+
+
+#: Secrets registered by :func:`redact_secret`, scrubbed from our own messages too.
+_SECRETS: set[str] = set()
+
+
+def scrub(text: str) -> str:
+    """``text`` without any registered secret or bearer header (a server may echo either back)."""
+    for secret in _SECRETS:
+        text = text.replace(secret, "[REDACTED]")
+    return _BEARER_RE.sub(r"\1[REDACTED]", text)
 
 
 class _RedactSecret(logging.Filter):
@@ -79,12 +92,15 @@ class _RedactSecret(logging.Filter):
 
 
 def redact_secret(secret: str) -> None:
-    """Redact ``secret`` from every record of the HTTP libraries' loggers, at every level.
+    """Redact ``secret`` from every record of the HTTP libraries' loggers and ours, at every level.
 
     Filters sit on the emitting loggers, so they apply before any handler
-    (ours or the user's) sees the record. Installing twice is harmless.
+    (ours or the user's) sees the record. Our own error messages go through
+    :func:`scrub` as well: an error body or a connection error may carry the
+    header back. Installing twice is harmless.
     """
-    for name in _NOISY_LOGGERS:
+    _SECRETS.add(secret)
+    for name in (*_NOISY_LOGGERS, *_OUR_LOGGERS):
         logger = logging.getLogger(name)
         if not any(isinstance(f, _RedactSecret) and f.secret == secret for f in logger.filters):
             logger.addFilter(_RedactSecret(secret))
@@ -127,8 +143,19 @@ def _problem(response: Any) -> Mapping[str, Any]:
 
 def _detail(exc: tweepy.HTTPException) -> str:
     body = _problem(exc.response)
-    text = body.get("detail") or body.get("title") or "; ".join(exc.api_messages) or exc.response.reason
-    return str(text)[:300]
+    text = str(body.get("detail") or body.get("title") or exc.response.reason or "")
+    # X's 400s say "One or more parameters to your request was invalid." in
+    # `detail` and what was wrong ("Unknown operator ...") in `errors`.
+    reasons = [str(m) for m in exc.api_messages if m and str(m) not in text]
+    if reasons:
+        text = f"{text}: {'; '.join(reasons)}" if text else "; ".join(reasons)
+    return scrub(text)[:500]
+
+
+def _short(exc: BaseException) -> str:
+    """An exception's message without the whole request URL a connection error repeats (and cut short)."""
+    text = re.sub(r"(https?://[^/\s'\"]+)/[^\s'\"]*", r"\1/...", str(exc))
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def _is_usage_cap(body: Mapping[str, Any]) -> bool:
@@ -196,7 +223,7 @@ class XApi:
 
         def before_sleep(state: Any) -> None:
             log.warning("X API request failed (%s); retry %d of %d in %.1f s",
-                        state.outcome.exception(), state.attempt_number, self.max_retries - 1,
+                        scrub(_short(state.outcome.exception())), state.attempt_number, self.max_retries - 1,
                         state.next_action.sleep if state.next_action else 0)
 
         retrying = Retrying(
@@ -213,7 +240,7 @@ class XApi:
                     response = self._rate_limited(method, query, rest, archive)
         except _RETRYABLE as exc:
             raise RetriesExhausted(
-                f"the X API did not answer after {self.max_retries} attempts; last error: {exc}"
+                f"the X API did not answer after {self.max_retries} attempts; last error: {scrub(_short(exc))}"
             ) from None
         try:
             body = response.json()

@@ -122,8 +122,9 @@ class FakeXApi:
         if fault:
             kind = fault["kind"]
             if kind == "status":
-                return self.send(handler, fault["code"], {"title": "Service Unavailable", "status": fault["code"],
-                                                           "detail": "try later"})
+                body = fault.get("body") or {"title": "Service Unavailable", "status": fault["code"],
+                                             "detail": "try later"}
+                return self.send(handler, fault["code"], body)
             if kind == "rate_limit":
                 headers = {}
                 if fault.get("reset") is not None:

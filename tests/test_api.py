@@ -73,3 +73,20 @@ def test_the_example_notebook_runs_top_to_bottom(tmp_path):
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert any("image/png" in o.get("data", {}) for o in outputs)  # the charts were drawn inline
+
+
+def test_analyze_says_what_it_was_given_when_it_cannot_use_it(tiny_topic, tmp_path):
+    with pytest.raises(SentimentError, match="give a list"):
+        sentiment.analyze("the bridge is great news", topic=tiny_topic)
+    with pytest.raises(SentimentError, match="no such file"):
+        sentiment.analyze(tmp_path / "missing.csv", topic=tiny_topic)
+    soup = sentiment.StanceClassifier(cv=None).fit(["good soup", "bad soup"], ["yum", "yuck"])
+    with pytest.raises(SentimentError, match="for_it"):
+        sentiment.analyze(["soup"], topic=tiny_topic, model=soup)
+
+
+def test_empty_texts_and_rows_without_text_are_skipped_as_import_skips_them(tiny_topic):
+    texts = [t for t, _ in TINY_EXAMPLES[:4]]
+    assert len(sentiment.analyze(texts + ["", "   "], topic=tiny_topic).posts) == 4
+    frame = pd.DataFrame({"text": texts + [None]})
+    assert len(sentiment.analyze(frame, topic=tiny_topic).posts) == 4

@@ -181,9 +181,10 @@ def test_sentiment_is_vaders_compound_for_english_and_none_for_other_languages()
     model = StanceClassifier(cv=None).fit(TEXTS, LABELS)
     posts = [Post(id="1", text="I love this wonderful bridge!", lang="en"),
              Post(id="2", text="I hate this awful bridge!"),
-             Post(id="3", text="Я люблю этот мост!", lang="ru")]
+             Post(id="3", text="Я люблю этот мост!", lang="ru"),
+             Post(id="4", text="love it!!! 😍", lang="und")]  # X could not tell the language: scored
     scores = [pred.sentiment for _, pred in predict_posts(model, posts)]
-    assert scores[0] > 0.5 and scores[1] < -0.5 and scores[2] is None
+    assert scores[0] > 0.5 and scores[1] < -0.5 and scores[2] is None and scores[3] > 0.5
 
 
 @pytest.mark.parametrize("check", ["check_no_attributes_set_in_init", "check_parameters_default_constructible",

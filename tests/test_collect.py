@@ -187,3 +187,36 @@ def test_build_query_adds_languages_and_excludes_reposts():
     assert len(build_query("y" * 1000, archive=True)) <= 1024
     with pytest.raises(QueryError, match="language code"):
         build_query("a", languages=["english!"])
+
+
+def test_a_window_start_later_than_the_newest_stored_post_is_still_sent(fake_x, make_api, store):
+    fake_x.posts = make_posts(48, START, step=timedelta(hours=1))
+    collect(store, make_api(), query=Q, since=START)  # a complete run with no end: later runs go on from it
+    later = START + timedelta(hours=60)
+    newer = make_posts(20, START + timedelta(hours=50), step=timedelta(hours=1), prefix="newer")
+    fake_x.posts += newer
+    before = len(fake_x.requests)
+    result = collect(store, make_api(), query=Q, since=later)
+    params = fake_x.requests[before].params
+    assert params["start_time"].startswith(later.strftime("%Y-%m-%dT%H")) and "since_id" not in params
+    assert result.posts_read == 10  # only posts from the new start on, not the ten hours between
+
+
+def test_an_explicit_since_id_older_than_the_window_does_not_widen_it(fake_x, make_api, store):
+    fake_x.posts = make_posts(30, START, step=timedelta(hours=1))
+    oldest = min(int(p["id"]) for p in fake_x.posts)
+    result = collect(store, make_api(), query=Q, since=START + timedelta(hours=20), since_id=str(oldest))
+    assert "start_time" in fake_x.search_requests()[0].params and result.posts_read == 10
+
+
+def test_a_refused_saved_page_closes_the_run_so_the_next_collect_starts_over(fake_x, make_api, store):
+    fake_x.posts = make_posts(260, START)
+    collect(store, make_api(), query=Q, since=START, until=NOW, max_posts=100)  # stops with a page left
+    fake_x.faults = [{"kind": "status", "code": 400, "body": {"title": "Invalid Request",
+                                                               "detail": "Invalid pagination token"}}]
+    with pytest.raises(QueryError, match="start it over"):
+        collect(store, make_api(), query=Q, since=START, until=NOW)
+    assert store.runs()[-1]["status"] == "abandoned"
+    again = collect(store, make_api(), query=Q, since=START, until=NOW)
+    assert not again.resumed and again.status == "complete" and store.count() == 260
+    assert fake_x.search_requests()[-3].params.get("next_token") is None  # began at the first page

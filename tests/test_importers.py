@@ -275,3 +275,28 @@ def test_pages_are_sent_to_workers_by_their_posts_not_one_page_a_post(tmp_path):
     records = [("page", n, page) for n in range(1, 51)] + [("post", 51, {"id": "1", "text": "x"})] * 150
     sizes = [len(batch) for batch in _batches(records, 2000)]
     assert sizes == [20, 20, 10 + 150]  # 2,000 posts a batch: 20 pages, then what is left
+
+
+@pytest.mark.parametrize("body, line, opened", [
+    ('1,"a quote that never closes\n2,next post\n', 3, 2),
+    ('1,"He said ""stop\n2,plain\n3,"quoted, with comma"\n4,last\n', 4, 2),
+])
+def test_an_unclosed_quote_fails_the_file_instead_of_swallowing_rows(tmp_path, store, body, line, opened):
+    path = tmp_path / "quotes.csv"
+    path.write_text("id,text\n" + body, encoding="utf-8")
+    assert_fails_cleanly(store, path, f"begins on line {opened}", line)
+
+
+def test_flat_columns_beside_api_keys_are_all_read(tmp_path, store):
+    path = tmp_path / "posts.csv"  # `author` is a plain name here, not an API author object
+    path.write_text("id,created_at,text,author,like_count,retweet_count,is_reply\n"
+                    "1877000000000000201,2026-01-06T10:00:00Z,Good news from Paris,anna_k,7,3,true\n")
+    import_file(store, path)
+    (post,) = store.posts()
+    assert (post.author_username, post.like_count, post.repost_count, post.is_reply) == ("anna_k", 7, 3, True)
+    hybrid = write_jsonl(tmp_path / "hybrid.jsonl", [{"id": "1877000000000000202", "text": "ok",
+                                                      "entities": {"hashtags": []}, "author_username": "bob",
+                                                      "like_count": 9, "is_repost": True}])
+    import_file(store, hybrid)
+    post = next(p for p in store.posts() if p.id == "1877000000000000202")
+    assert (post.author_username, post.like_count, post.is_repost) == ("bob", 9, True)

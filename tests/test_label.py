@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 from click.testing import CliRunner
 
 from sentiment.cli import main
-from sentiment.classify import StanceClassifier
+from sentiment.classify import StanceClassifier, load_examples
 from sentiment.label import LabelSession, pick_candidates
 from sentiment.models import Post
+from sentiment.store import Store
 from sentiment.topic import load_topic
 
 from conftest import TINY_EXAMPLES, write_jsonl
@@ -54,8 +54,6 @@ def test_candidates_are_the_least_sure_without_near_duplicates_or_known_texts():
 
 
 def test_the_session_appends_each_label_at_once_and_undo_takes_it_back(tmp_path, tiny_topic_dir):
-    from sentiment.store import Store
-
     before = rows(tiny_topic_dir / "examples.csv")
     with Store(stored(tmp_path, tiny_topic_dir)) as db:
         session = LabelSession(load_topic(tiny_topic_dir), db, n=5)
@@ -95,17 +93,34 @@ def test_end_of_input_quits_cleanly(tmp_path, tiny_topic_dir):
     assert rows(tiny_topic_dir / "examples.csv")[-1]["label"] == "for_it"
 
 
-def test_a_topic_inside_the_installed_package_is_copied_before_labels_are_added(tmp_path, monkeypatch):
-    import sentiment
+def test_a_shipped_topic_is_copied_before_labels_are_added(tmp_path, monkeypatch):
+    # Shipped: inside an installed wheel (as in CI) or the source tree of an
+    # editable install; either way its examples file is never written to.
     from sentiment.label import writable_topic
 
     monkeypatch.chdir(tmp_path)
     shipped = load_topic("paris_declaration")
+    before = shipped.examples.read_bytes()
     topic = writable_topic(shipped, tmp_path)
-    package_dir = Path(sentiment.__file__).resolve().parent
-    if package_dir in shipped.folder.parents:  # an installed wheel, as in CI
-        assert topic.folder == (tmp_path / "data" / "topics" / "paris_declaration").resolve()
-        assert topic.examples.read_bytes() == shipped.examples.read_bytes()
-        assert load_topic("paris_declaration").folder == topic.folder  # the copy now wins
-    else:  # a source checkout: the shipped examples are the project's own files
-        assert topic.folder == shipped.folder
+    assert topic.folder.resolve() == (tmp_path / "data" / "topics" / "paris_declaration").resolve()
+    assert topic.examples.read_bytes() == before
+    assert load_topic("paris_declaration").folder.resolve() == topic.folder.resolve()  # the copy now wins
+    assert shipped.examples.read_bytes() == before
+
+def test_labels_follow_the_examples_files_own_delimiter_header_and_line_endings(tmp_path, tiny_topic_dir):
+    # A TSV examples file with a capitalised header and CRLF lines, as a spreadsheet saves it.
+    toml = tiny_topic_dir / "topic.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("examples.csv", "examples.tsv"), encoding="utf-8")
+    lines = ["Text\tLabel\tLang"] + [f"{t}\t{label}\ten" for t, label in TINY_EXAMPLES]
+    (tiny_topic_dir / "examples.tsv").write_bytes(("\r\n".join(lines) + "\r\n").encode())
+    store = stored(tmp_path, tiny_topic_dir)
+    with Store(store) as db:
+        session = LabelSession(load_topic(tiny_topic_dir), db, n=3)
+        session.label("for_it")
+        session.label("against_it")
+        session.retrain()  # reads the file it wrote
+    raw = (tiny_topic_dir / "examples.tsv").read_bytes().decode()
+    added = raw.split("\r\n")[len(lines):-1]
+    assert len(added) == 2 and all(line.count("\t") == 2 for line in added)
+    assert [line.split("\t")[1:] for line in added] == [["for_it", "en"], ["against_it", "en"]]
+    assert load_examples(tiny_topic_dir / "examples.tsv").labels[-2:] == ["for_it", "against_it"]

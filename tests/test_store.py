@@ -33,7 +33,8 @@ def test_a_post_given_twice_in_one_upsert_is_stored_once_with_its_last_content(s
     posts = [make_post(n) for n in range(1200)]  # more than one chunk of the bulk write
     posts += [make_post(5), replace(make_post(7), like_count=70), replace(make_post(1199), text="edited")]
     counts = store.upsert(posts, topic="t")
-    assert (counts.new, counts.updated, counts.unchanged) == (1200, 2, 1)
+    # 1199 is given twice in the last batch of 500: one new post, as given last.
+    assert (counts.new, counts.updated, counts.unchanged) == (1200, 1, 1)
     assert store.count() == 1200 and store.count("t") == 1200
     stored = {p.id: p for p in store.posts()}
     assert stored["1007"].like_count == 70 and stored["2199"].text == "edited" and stored["1005"].like_count == 5
@@ -116,3 +117,33 @@ def test_a_file_that_is_not_sqlite_gives_a_store_error(tmp_path):
     path.write_text("just some text, not a database" * 100)
     with pytest.raises(StoreError, match="notes.sqlite"):
         Store(path)
+
+
+def test_a_thinner_copy_keeps_what_the_stored_post_has_and_changes_nothing(store):
+    full = make_post(1, author_username="ann", author_followers=10, is_reply=True, impression_count=500,
+                     raw='{"post": {"entities": {"hashtags": []}}}')
+    store.upsert([full])
+    thin = Post(id=full.id, text=full.text, raw='{"post": {"id": "1001"}}')  # a CSV of id and text only
+    counts = store.upsert([thin])
+    assert (counts.new, counts.updated, counts.unchanged) == (0, 0, 1)
+    (back,) = store.posts()
+    assert back == full and back.raw == full.raw and store.count(since=full.created_at) == 1
+
+
+def test_a_thinner_copy_with_news_updates_only_what_it_carries(store):
+    full = make_post(1, author_username="ann", is_quote=True, raw='{"post": {"entities": {}}}')
+    store.upsert([full])
+    counts = store.upsert([Post(id=full.id, text="edited text", like_count=42)])
+    assert counts.updated == 1
+    (back,) = store.posts()
+    assert (back.text, back.like_count, back.author_username, back.is_quote, back.created_at, back.raw) == (
+        "edited text", 42, "ann", True, full.created_at, full.raw)
+
+
+def test_a_post_twice_in_one_file_counts_once_and_reimporting_it_changes_nothing(store):
+    posts = [make_post(1, like_count=1), make_post(1, like_count=5)]
+    first = store.upsert(posts)
+    again = store.upsert(posts)
+    assert (first.new, first.updated, first.unchanged) == (1, 0, 0)
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 1)
+    assert next(store.posts()).like_count == 5

@@ -124,3 +124,76 @@ def test_train_accepts_estimator_parameters(tmp_path):
     assert (model.C, model.char_ngram_range, model.class_weight) == (0.5, (3, 4), None)
     result = run("train", examples, "--output", tmp_path / "m2", "--param", "gamma=3", code=2)
     assert "NAME one of" in result.output
+
+
+def test_a_comma_that_is_not_quoted_is_an_error_not_a_new_label(tmp_path):
+    path = tmp_path / "examples.csv"
+    rows = [f'"{t}",{label}' for t, label in SOUP] + ["I like it, really,yum"]
+    path.write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    result = run("train", path, "--output", tmp_path / "m", code=1)
+    assert f"line {len(SOUP) + 2}" in result.stderr and "3 fields but the header has 2" in result.stderr
+    assert not (tmp_path / "m").exists()
+
+
+def test_training_problems_are_one_line_errors(tmp_path):
+    one = write_tsv(tmp_path / "one.tsv", [(t, "yum") for t, _ in SOUP])
+    result = run("train", one, "--output", tmp_path / "m", code=1)
+    assert "at least two labels" in result.stderr and str(one) in result.stderr
+    result = run("train", write_tsv(tmp_path / "soup.tsv", SOUP), "--output", tmp_path / "m", "--param", "C=abc",
+                 code=1)
+    assert "cannot train" in result.stderr and "Traceback" not in result.output
+    assert not (tmp_path / "m").exists()
+
+
+def test_a_group_with_a_single_example_says_shares_are_not_corrected(tmp_path):
+    path = write_tsv(tmp_path / "soup.tsv", SOUP + [("meh, it was soup", "meh")])
+    result = run("train", path, "--output", tmp_path / "m")
+    assert "trained on 13 examples" in result.stdout
+    assert "too few to cross-validate" in result.stderr and "not corrected" in result.stderr
+
+
+def test_editing_the_topics_groups_makes_the_cached_model_stale(tmp_path, tiny_topic_dir):
+    run("train", "--topic", tiny_topic_dir)
+    toml = tiny_topic_dir / "topic.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('id = "against_it"', 'id = "opposed"'),
+                    encoding="utf-8")
+    result = run("train", "--topic", tiny_topic_dir, code=1)  # not the cached model of the old groups
+    assert "'against_it' is not one of the topic's groups" in result.stderr
+
+
+def test_a_group_without_examples_is_a_clear_error(tmp_path, tiny_topic_dir):
+    toml = tiny_topic_dir / "topic.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("[files]", """[[groups]]
+id = "unsure"
+name = "Unsure"
+color = "#999999"
+description = "Cannot say."
+[files]"""), encoding="utf-8")
+    result = run("report", "--topic", tiny_topic_dir, "--store", tmp_path / "s.sqlite", code=1)
+    assert "no examples of the group(s) 'unsure'" in result.stderr and "sentiment label" in result.stderr
+
+
+def test_evaluate_says_how_many_folds_it_ran(tiny_topic_dir):
+    folder = tiny_topic_dir  # 6 examples per group: 5 folds
+    assert "(5-fold cross-validation" in run("evaluate", "--topic", folder).output
+    examples = folder / "examples.csv"
+    kept = examples.read_text(encoding="utf-8").splitlines()
+    against = [i for i, line in enumerate(kept) if line.endswith(",against_it")]
+    examples.write_text("\n".join(line for i, line in enumerate(kept) if i not in against[3:]) + "\n",
+                        encoding="utf-8")
+    assert "(3-fold cross-validation" in run("evaluate", "--topic", folder).output
+
+
+def test_classify_refuses_a_missing_input_a_folder_output_and_a_file_of_only_unusable_posts(tmp_path):
+    model_path = tmp_path / "soup.model"
+    run("train", write_tsv(tmp_path / "soup.tsv", SOUP), "--output", model_path)
+    result = run("classify", tmp_path / "nope.csv", "--model", model_path, "--output", tmp_path / "o.csv", code=1)
+    assert "nope.csv: no such file" in result.stderr
+    posts = write_jsonl(tmp_path / "in.jsonl", [{"id": "1", "text": "warm soup"}])
+    (tmp_path / "outdir").mkdir()
+    result = run("classify", posts, "--model", model_path, "--output", tmp_path / "outdir", code=1)
+    assert "is a folder" in result.stderr
+    bad = write_jsonl(tmp_path / "bad.jsonl", [{"id": "r1", "text": "warm soup"}, {"id": "r2", "text": "cold"}])
+    result = run("classify", bad, "--model", model_path, "--output", tmp_path / "o.csv", code=1)
+    assert "no post could be classified" in result.stderr and "line 1" in result.stderr
+    assert not (tmp_path / "o.csv").exists()

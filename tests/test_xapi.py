@@ -122,3 +122,26 @@ def test_the_token_never_reaches_the_log_at_debug_level(fake_x, make_api, caplog
     assert "Making API request" in text  # tweepy's debug log was really emitted...
     assert fake_x.token not in text  # ...with the token redacted
     assert "Bearer [REDACTED]" in text
+
+
+def test_a_server_that_echoes_the_token_back_cannot_leak_it(fake_x, make_api, caplog):
+    # A gateway that repeats the request's Authorization header in its error page.
+    echo = {"kind": "status", "code": 502, "body": {"detail": f"upstream failed for Bearer {fake_x.token}",
+                                                    "title": f"token {fake_x.token}"}}
+    fake_x.faults = [echo, echo]
+    with caplog.at_level(logging.DEBUG), pytest.raises(RetriesExhausted) as info:
+        make_api(max_retries=2).search(QUERY)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "upstream failed" in logged and "upstream failed" in str(info.value)  # the reason is kept...
+    assert fake_x.token not in logged and fake_x.token not in str(info.value)  # ...the token is not
+
+
+def test_a_bad_request_names_what_x_says_was_wrong(fake_x, make_api):
+    fake_x.faults = [{"kind": "status", "code": 400, "body": {
+        "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
+        "type": "https://api.twitter.com/2/problems/invalid-request",
+        "errors": [{"parameters": {"query": ["declaration OR"]},
+                    "message": "There were errors processing your request: Unknown operator (at position 13)"}]}}]
+    with pytest.raises(QueryError, match="Unknown operator") as info:
+        make_api().search(QUERY)
+    assert "parameters to your request was invalid" in str(info.value)
