@@ -82,18 +82,46 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
     ctx.obj = {"quiet": quiet, "verbose": verbose}
     level = logging.ERROR if quiet else [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
+    _stop_cleanly_on_sigterm()
+
+
+def _stop_cleanly_on_sigterm() -> None:
+    """SIGTERM (systemd or cron stopping a run) unwinds like Ctrl-C, so no temporary file or folder stays behind."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        def stop(signum: int, frame: Any) -> None:
+            raise SystemExit(128 + signum)
+
+        signal.signal(signal.SIGTERM, stop)
 
 
 def _fail_on_library_error(func: Any) -> Any:
     """Turn a library error into click's one-line error and exit code 1."""
     import functools
 
+    import sqlite3
+
+    from .errors import ConfigError
+
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except SentimentError as exc:
-            raise click.ClickException(str(exc)) from None
+            error = click.ClickException(str(exc))
+            if isinstance(exc, ConfigError):
+                error.exit_code = 2  # a bad config is a usage error, as the README's exit codes say
+            raise error from None
+        except sqlite3.DatabaseError as exc:
+            raise click.ClickException(f"the store cannot be read ({exc}); restore it from a backup, or "
+                                       "re-import its posts into a new one") from None
+        except OSError as exc:  # a folder we may not write, a disk that is full...
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
 
     return wrapper
 

@@ -55,6 +55,20 @@ class _Page:
         self.y -= amount
 
 
+#: Characters of a representative post the PDF prints; a longer post is cut
+#: (at a word) and marked; the posts table keeps the whole text.
+POST_CHARS = 700
+
+
+def _shortened(text: str) -> str:
+    if len(text) <= POST_CHARS:
+        return text
+    cut = text[:POST_CHARS]
+    if " " in cut[POST_CHARS * 4 // 5:]:  # at a word, if one ends near the limit
+        cut = cut.rsplit(" ", 1)[0]
+    return f"{cut} … [{len(text) - len(cut):,} more characters]"
+
+
 def _text_color(color: str) -> str:
     """The group's color for text, darkened when too light to read on white."""
     r, g, b = (int(color[i:i + 2], 16) / 255 for i in (1, 3, 5))
@@ -122,7 +136,7 @@ def _group_pages(pages: list[Figure], doc: dict[str, Any], topic: Topic, posts: 
                 continue
             when = row.created_at.strftime("%Y-%m-%d %H:%M UTC") if row.created_at else "time unknown"
             reach = f" · engagement {row.engagement:,}" if row.engagement is not None else ""
-            page.line(" ".join(row.text.split()), size=10.5, indent=0.02)
+            page.line(_shortened(" ".join(row.text.split())), size=10.5, indent=0.02)
             page.line(f"@{row.author or '?'} · {when}{reach} · post {pid}", size=9, color="#555555", indent=0.02,
                       gap=0.01)
 

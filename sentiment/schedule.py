@@ -117,7 +117,30 @@ def _get(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: 
     return value
 
 
-def _duration(text: str, where: str) -> timedelta:
+#: The keys a run configuration may hold, by table ("" is the top level).
+_KNOWN_KEYS = {
+    "": {"topic", "store", "output", "log_file", "source", "window", "report"},
+    "source": {"kind", "paths", "query", "languages", "archive", "max_posts_per_run", "bearer_token"},
+    "window": {"last", "start", "end"},
+    "report": {"formats", "keep_last", "copies", "include_reposts"},
+}
+
+
+def _check_keys(data: dict[str, Any], where: str) -> None:
+    """A misspelt key is an error, not a setting silently left at its default."""
+    for table, known in _KNOWN_KEYS.items():
+        values = data if not table else data.get(table)
+        if not isinstance(values, dict):
+            continue
+        for key in values:
+            if key not in known:
+                place = f"[{table}]" if table else "the top level"
+                raise ConfigError(f"{where}: unknown key {key!r} in {place} (known: {', '.join(sorted(known))})")
+
+
+def _duration(text: Any, where: str) -> timedelta:
+    if not isinstance(text, str):
+        raise ConfigError(f"{where}: window.last must be a string such as \"24h\", got {text!r}")
     match = _DURATION.fullmatch(text.strip())
     if not match or int(match.group(1)) == 0:
         raise ConfigError(f"{where}: window.last {text!r} must look like 90m, 24h, 7d or 2w")
@@ -137,6 +160,7 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     base = path.resolve().parent
     where = str(path)
+    _check_keys(data, where)
 
     def resolve(value: str | None) -> Path | None:
         return None if value is None else (base / value).resolve()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -197,6 +198,7 @@ def subthemes(
     if len(docs) < min_posts or len(vocabulary) < 4:
         return []
     from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.preprocessing import normalize
 
@@ -207,7 +209,11 @@ def subthemes(
         return []
     X = normalize(X[rows])
     k = int(min(max_clusters, max(2, round(math.sqrt(len(rows) / 10)))))
-    model = KMeans(n_clusters=k, n_init=10, random_state=0).fit(X)
+    with warnings.catch_warnings():
+        # Fewer distinct posts than clusters (a copy-paste campaign) is a fine
+        # answer here, and scheduled runs with -q must stay quiet.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = KMeans(n_clusters=k, n_init=10, random_state=0).fit(X)
     names = vectorizer.get_feature_names_out()
     clusters = {c: [int(rows[i]) for i in np.flatnonzero(model.labels_ == c)] for c in range(k)}
     out, used = [], set()

@@ -151,3 +151,16 @@ def test_posts_parquet_types_hold_when_early_rows_have_empty_columns(tmp_path):
     assert table.num_rows == 60_000
     assert str(table.schema.field("sentiment").type) == "double" and table.column("sentiment")[59_999].as_py() == 0.5
     assert str(table.schema.field("like_count").type) == "int64" and table.column("id")[0].as_py() == "0"
+
+
+def test_a_very_long_post_is_cut_short_in_the_pdf_and_kept_whole_in_posts_csv(tiny_topic, tmp_path):
+    long_text = "The bridge " + "and the toll again " * 3000  # some 57,000 characters
+    posts = [(Post(id=str(i + 1), text=long_text if i == 0 else f"short post {i}", created_at=START,
+                   like_count=1000 if i == 0 else 0),
+              Prediction(str(i + 1), "for_it", 0.9, {"for_it": 0.9, "against_it": 0.1})) for i in range(3)]
+    folder = write_report(tmp_path, tiny_topic, iter(posts), start=START, end=END, now=NOW)
+    reader = PdfReader(folder / "report.pdf")
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "more characters]" in text and len(reader.pages) < 8
+    with (folder / "posts.csv").open(encoding="utf-8", newline="") as handle:
+        assert long_text in [row["text"] for row in csv.DictReader(handle)]

@@ -74,6 +74,9 @@ def test_init_writes_a_config_that_loads(tmp_path):
         (lambda s: s.replace("max_posts_per_run = 1000", 'max_posts_per_run = "lots"'), "max_posts_per_run"),
         (lambda s: s.replace('last = "24h"', 'start = "2026-01-05T00:00:00"\nend = "2026-01-06T00:00:00Z"'),
          "timezone"),
+        (lambda s: s.replace('last = "24h"', "last = 24"), "window.last must be a string"),
+        (lambda s: s.replace("keep_last = 2", "keep_lst = 2"), "unknown key 'keep_lst' in \\[report\\]"),
+        (lambda s: s.replace("[report]", "[reports]"), "unknown key 'reports' in the top level"),
     ],
 )
 def test_bad_configs_name_the_file_and_key(tmp_path, edit, message):
@@ -241,3 +244,9 @@ def test_prune_keeps_the_newest_folders_only(tmp_path):
     deleted = prune_reports(tmp_path, 2)
     assert [p.name for p in deleted] == ["2026-01-01T000000Z", "2026-01-02T000000Z"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-01-02T000000Z-2", "2026-01-03T000000Z", "notes"]
+
+
+def test_a_bad_config_is_a_usage_error_for_the_command_line(tmp_path):
+    path = write_config(tmp_path, CONFIG.replace("keep_last = 2", "keep_lst = 2"))
+    result = CliRunner().invoke(main, ["run", "--config", str(path)])
+    assert result.exit_code == 2 and "keep_lst" in result.output
