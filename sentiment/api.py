@@ -16,14 +16,14 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .charts import reach_chart, sentiment_chart, shares_chart, themes_chart, timeline_chart
 from .classify import Prediction, StanceClassifier, calibration, predict_posts
-from .errors import InputError, ModelError, RecordError, SentimentError
+from .errors import InputError, RecordError, SentimentError
 from .importers import Rejection, read_posts
 from .models import Post
 from .normalize import normalize_post
@@ -60,38 +60,38 @@ def _posts_from(data: Any, topic: Topic, since: datetime | None, until: datetime
     if hasattr(data, "to_dict") and hasattr(data, "columns"):  # a pandas DataFrame
         if "text" not in data.columns:
             raise SentimentError("the DataFrame needs a 'text' column")
-        posts, blank = [], 0
-        for i, (index, record) in enumerate(zip(data.index, data.to_dict("records"))):
-            fields = {k: v for k, v in record.items() if v == v and v is not None}  # v != v: NaN
-            if not str(fields.get("text", "")).strip():
-                blank += 1  # skipped, as import skips a post without text
-                continue
-            try:
-                posts.append(normalize_post({"id": str(i + 1), **fields}))
-            except RecordError as exc:
-                raise RecordError(f"DataFrame row {index!r}: {exc}") from None
-        if blank:
-            log.warning("skipped %d DataFrame rows without text", blank)
-        return posts
+        rows = zip(data.index, data.to_dict("records"))
+        return _posts_of((f"DataFrame row {index!r}", {"id": str(i + 1), **{k: v for k, v in record.items()
+                                                                         if v == v and v is not None}})  # NaN != NaN
+                         for i, (index, record) in enumerate(rows))
     if isinstance(data, Iterable):
-        posts, blank = [], 0
-        for i, item in enumerate(data):
-            if isinstance(item, Post):
-                posts.append(item)
-            elif isinstance(item, str):
-                if item.strip():
-                    posts.append(Post(id=str(i + 1), text=item))
-                else:
-                    blank += 1  # as import skips a post without text
-            else:
-                try:
-                    posts.append(normalize_post(item))
-                except RecordError as exc:
-                    raise RecordError(f"item {i}: {exc}") from None
-        if blank:
-            log.warning("skipped %d empty texts", blank)
-        return posts
+        return _posts_of((f"item {i}", Post(id=str(i + 1), text=item) if isinstance(item, str) else item)
+                         for i, item in enumerate(data))
     raise SentimentError(f"cannot analyze a {type(data).__name__}: give a Store, a file, a DataFrame or texts")
+
+
+def _posts_of(items: Iterable[tuple[str, Any]]) -> list[Post]:
+    """Posts from ``(where, Post or post dict)`` pairs; those without text are skipped, as import skips them."""
+    posts, blank = [], 0
+    for where, item in items:
+        if isinstance(item, Post):
+            text = item.text
+        elif isinstance(item, Mapping):
+            text = item.get("text")
+        else:
+            text = "-"  # not post-shaped at all: normalize_post names the problem
+        if not str(text or "").strip():
+            blank += 1
+            continue
+        if not isinstance(item, Post):
+            try:
+                item = normalize_post(item)
+            except RecordError as exc:  # named by where it was given
+                raise RecordError(f"{where}: {exc}") from None
+        posts.append(item)
+    if blank:
+        log.warning("skipped %d posts without text", blank)
+    return posts
 
 
 def _window(posts: list[Post], data: Any, topic: Topic, since: datetime | None,
@@ -264,13 +264,10 @@ def analyze(
     DataFrame with a ``text`` column (and any of the import columns), a list
     of texts, posts or post dicts, or None for the topic's shipped sample.
     """
-    from .pipeline import model_for
+    from .pipeline import checked_model, model_for
 
     topic = topic if isinstance(topic, Topic) else load_topic(topic)
-    if model is not None and set(map(str, model.classes_)) != set(topic.group_ids):
-        raise ModelError(f"the model sorts posts into {sorted(map(str, model.classes_))}, but topic {topic.name!r} "
-                         f"has groups {topic.group_ids}: give the model's topic as topic=")
-    model = model or model_for(topic)
+    model = model_for(topic) if model is None else checked_model(model, topic)
     posts = _posts_from(data, topic, since, until)
     pairs = list(predict_posts(model, posts))
     start, end = _window(posts, data, topic, since, until)

@@ -236,6 +236,9 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         self.cv_proba_, self.cv_labels_, self.cv_folds_ = None, None, None
         # As many folds as asked, but no more than the smallest group has examples.
         folds = min(self.cv or 0, int(np.bincount(np.searchsorted(self.classes_, labels)).min()))
+        if self.cv and folds < 2:
+            log.warning("a group has a single example, too few to cross-validate: the model's error rates are "
+                        "unknown, so its shares are plain counts, not corrected")
         if folds >= 2:
             self.cv_folds_ = folds
             splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
@@ -307,7 +310,9 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         # A model saved before these parameters existed was built as they say.
         state.setdefault("hashtag_words", False)
         state.setdefault("random_state", 0)
-        state.setdefault("cv_folds_", state.get("cv") if state.get("cv_proba_") is not None else None)
+        cv_labels = state.get("cv_labels_")
+        state.setdefault("cv_folds_", state.get("cv") if cv_labels is not None else None)
+        state.setdefault("n_examples_", len(cv_labels) if cv_labels is not None else None)
         super().__setstate__(state)
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
@@ -467,7 +472,8 @@ def topic_model(topic: Any, *, cache: bool = True, allow_unseen_groups: bool = F
     if topic.examples is None or not topic.examples.is_file():
         raise ModelError(f"topic {topic.name!r} has no labeled examples file to train on")
     model = _cached_topic_model(topic, cache)
-    unseen = [g for g in topic.group_ids if g not in {str(c) for c in model.classes_}]
+    learnt = {str(c) for c in model.classes_}
+    unseen = [g for g in topic.group_ids if g not in learnt]
     if unseen and not allow_unseen_groups:
         raise ModelError(
             f"{topic.examples}: no examples of the group(s) {', '.join(map(repr, unseen))} of topic {topic.name!r}; "

@@ -100,12 +100,9 @@ def _stop_cleanly_on_sigterm() -> None:
 
 
 def _fail_on_library_error(func: Any) -> Any:
-    """Turn a library error into click's one-line error and exit code 1."""
+    """Turn a library error into click's one-line error and its exit code (1; 2 for a bad config)."""
     import functools
-
     import sqlite3
-
-    from .errors import ConfigError
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -113,8 +110,7 @@ def _fail_on_library_error(func: Any) -> Any:
             return func(*args, **kwargs)
         except SentimentError as exc:
             error = click.ClickException(str(exc))
-            if isinstance(exc, ConfigError):
-                error.exit_code = 2  # a bad config is a usage error, as the README's exit codes say
+            error.exit_code = exc.exit_code
             raise error from None
         except sqlite3.DatabaseError as exc:
             raise click.ClickException(f"the store cannot be read ({exc}); restore it from a backup, or "
@@ -354,10 +350,7 @@ def train_command(ctx: click.Context, examples: Path | None, output: Path | None
 
 
 def _examples_count(model: Any) -> str:
-    n = getattr(model, "n_examples_", None)  # models saved before it existed know it only from their CV
-    if n is None and getattr(model, "cv_labels_", None) is not None:
-        n = len(model.cv_labels_)
-    return f"{n:,}" if n is not None else "its"
+    return "its" if model.n_examples_ is None else f"{model.n_examples_:,}"  # None: an old model without CV
 
 
 def _estimator_params(pairs: tuple[str, ...]) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .errors import QueryError, RecordError, UsageCapReached
-from .normalize import iter_page_posts, normalize_post, page_errors
+from .normalize import iter_page_posts, normalize_post, page_errors, parse_time
 from .store import Store
 from .xapi import XApi
 
@@ -129,10 +129,6 @@ _SNOWFLAKE_EPOCH_MS = 1288834974657
 def id_time(post_id: str | int) -> datetime:
     """When the post with this (snowflake) id was created, to the millisecond."""
     return datetime.fromtimestamp(((int(post_id) >> 22) + _SNOWFLAKE_EPOCH_MS) / 1000, tz=timezone.utc)
-
-
-def _parse_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -256,7 +252,7 @@ def collect(
     # Of since_id (newer than what we have) and start_time, the later bound is
     # sent: an id is a snowflake that carries its time, and a since_id older
     # than the window's start would read (and bill) posts before it.
-    if run["since_id"] and (not run["start_time"] or id_time(run["since_id"]) >= _parse_iso(run["start_time"])):
+    if run["since_id"] and (not run["start_time"] or id_time(run["since_id"]) >= parse_time(run["start_time"])):
         params["since_id"] = run["since_id"]
     elif run["start_time"]:
         params["start_time"] = run["start_time"]

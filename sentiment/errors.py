@@ -29,6 +29,9 @@ __all__ = [
 class SentimentError(Exception):
     """Base class of every error `sentiment` raises on purpose."""
 
+    #: The command line's exit code for it (see the README's exit codes).
+    exit_code = 1
+
 
 class RecordError(SentimentError, ValueError):
     """One post-shaped object cannot be turned into a post (no text, bad id, naive time...)."""
@@ -83,3 +86,5 @@ class RetriesExhausted(CollectError):
 
 class ConfigError(SentimentError, ValueError):
     """A run configuration file is missing a value or holds a bad one."""
+
+    exit_code = 2  # a usage error

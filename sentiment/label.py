@@ -154,16 +154,16 @@ class LabelSession:
         if delimiter == "\t":  # TSV has no quoting: a tab or line break would split the row
             text = " ".join(text.split())
         row = {"text": text, "label": group, "lang": candidate.post.lang or ""}
-        writer_options = dict(delimiter=delimiter, lineterminator=newline)
-        if delimiter == "\t":
-            writer_options.update(quoting=csv.QUOTE_NONE, escapechar=None, quotechar=None)
         with path.open("a+", encoding="utf-8", newline="") as handle:
+            # TSV as load_examples reads it: no quoting at all.
+            writer = (csv.writer(handle, delimiter="\t", quoting=csv.QUOTE_NONE, quotechar=None, lineterminator=newline)
+                      if delimiter == "\t" else csv.writer(handle, lineterminator=newline))
             if size == 0:
-                csv.writer(handle, **writer_options).writerow(header)
+                writer.writerow(header)
             elif not self._ends_with_newline(path):
                 handle.write(newline)
             # The file's own columns, in its order and spelling ("Text,Label" is read as text,label).
-            csv.writer(handle, **writer_options).writerow([row.get(col.strip().lower(), "") for col in header])
+            writer.writerow([row.get(col.strip().lower(), "") for col in header])
             handle.flush()
             os.fsync(handle.fileno())
         self.added.append((self.position, size))

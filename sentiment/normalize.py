@@ -226,7 +226,7 @@ def normalize_post(obj: Any, users: Mapping[str, Any] | None = None) -> Post:
     if _is_api_object(obj, users):
         post: Mapping[str, Any] = obj
         user = _mapping(obj.get("author")) or _mapping((users or {}).get(str(obj.get("author_id"))))
-        if any(key in obj for key in _FLAT_KEYS):
+        if not _FLAT_KEYS.isdisjoint(obj):
             post, user = _with_flat_columns(post, user, obj)
     else:
         post, user = _flat_to_api(obj)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -39,11 +38,9 @@ from .report import write_report
 from .store import Store
 from .topic import Topic, load_topic
 
-log = logging.getLogger(__name__)
-
 __all__ = [
     "run", "report", "import_files", "classify_file", "export_posts", "load_gold", "RunResult",
-    "train", "evaluate_examples", "model_for",
+    "train", "evaluate_examples", "model_for", "checked_model",
 ]
 
 
@@ -96,8 +93,8 @@ def _model_info(topic: Topic, model: StanceClassifier) -> str:
     if getattr(model, "cv_proba_", None) is not None:
         classes = [str(c) for c in model.classes_]
         cv = evaluate(np.asarray(classes)[model.cv_labels_], model.cv_proba_, classes)
-        info += (f" ({len(model.cv_labels_):,} examples; {model.cv_folds_}-fold cross-validated accuracy {cv.accuracy:.1%}, "
-                 f"macro-F1 {cv.macro_f1:.2f})")
+        info += (f" ({len(model.cv_labels_):,} examples; {model.cv_folds_}-fold cross-validated accuracy "
+                 f"{cv.accuracy:.1%}, macro-F1 {cv.macro_f1:.2f})")
     return info + "."
 
 
@@ -344,10 +341,14 @@ def model_for(topic: Topic, model_path: str | Path | None = None) -> StanceClass
     topic's), else the topic's own model trained on its examples."""
     if model_path is None:
         return topic_model(topic)
-    model = load_model(model_path)
+    return checked_model(load_model(model_path), topic, str(model_path))
+
+
+def checked_model(model: StanceClassifier, topic: Topic, source: str = "the model") -> StanceClassifier:
+    """``model`` if it sorts posts into the topic's groups, else a :class:`ModelError` saying whose groups differ."""
     if set(map(str, model.classes_)) != set(topic.group_ids):
-        raise ModelError(f"{model_path} sorts posts into {sorted(map(str, model.classes_))}, but topic "
-                         f"{topic.name!r} has groups {topic.group_ids}; use --topic for that model's topic")
+        raise ModelError(f"{source} sorts posts into {sorted(map(str, model.classes_))}, but topic {topic.name!r} "
+                         f"has groups {topic.group_ids}; use it with its own topic (--topic, or topic= in Python)")
     return model
 
 
@@ -362,9 +363,6 @@ def train(examples: str | Path, output: str | Path, *, allowed_labels: Iterable[
         model = StanceClassifier(**{"n_jobs": -1, **(params or {})}).fit(data.texts, data.labels)
     except (ValueError, TypeError) as exc:  # one label only, or a bad parameter value (scikit-learn's own check)
         raise ModelError(f"{examples}: cannot train: {exc}") from None
-    if model.cv_proba_ is None:
-        log.warning("%s: a group has a single example, too few to cross-validate: the model's error rates are "
-                    "unknown, so its shares are plain counts, not corrected", examples)
     save_model(model, output, trained_on=str(Path(examples).resolve()))
     return model
 

@@ -196,9 +196,8 @@ def stored_row(post: Post) -> StoredRow:
                    _content_hash(post))
 
 
-_FLAG_COLUMNS = {"is_reply", "is_repost", "is_quote"}
-# Positions in (created_ms, *_POST_COLUMNS): flags, and the source JSON (compared last).
-_MERGED_FLAGS = {1 + i for i, name in enumerate(_POST_COLUMNS) if name in _FLAG_COLUMNS}
+# Positions in (created_ms, *_POST_COLUMNS): the flags, and the source JSON.
+_MERGED_FLAGS = {1 + i for i, name in enumerate(_POST_COLUMNS) if name in ("is_reply", "is_repost", "is_quote")}
 _MERGED_RAW = 1 + _POST_COLUMNS.index("raw")
 
 
@@ -217,6 +216,10 @@ def _merged(stored: Sequence[Any], new: Sequence[Any]) -> list[Any] | None:
     if all(m == o for i, (m, o) in enumerate(zip(merged, stored)) if i != _MERGED_RAW):
         return None
     return merged
+
+
+#: Statuses of collection runs that are not resumed: done, or closed after X refused their saved page.
+_FINISHED = "('complete', 'abandoned')"
 
 
 class Store:
@@ -370,10 +373,11 @@ class Store:
                                         [(row.id, topic) for row in chunk])
         return counts
 
+    # -- collection runs -------------------------------------------------------
     def resumable_run(self, key: str) -> dict[str, Any] | None:
         """The latest unfinished collection run with this key, if it has a page left to read."""
         row = self.db.execute(
-            "SELECT * FROM collection_runs WHERE key = ? AND status NOT IN ('complete', 'abandoned') AND next_token IS NOT NULL "
+            f"SELECT * FROM collection_runs WHERE key = ? AND status NOT IN {_FINISHED} AND next_token IS NOT NULL "
             "ORDER BY id DESC LIMIT 1",
             (key,),
         ).fetchone()
@@ -382,7 +386,7 @@ class Store:
     def resumable_run_for_query(self, endpoint: str, query: str) -> dict[str, Any] | None:
         """The latest unfinished run of this query on this endpoint, whatever its window."""
         row = self.db.execute(
-            "SELECT * FROM collection_runs WHERE endpoint = ? AND query = ? AND status NOT IN ('complete', 'abandoned') "
+            f"SELECT * FROM collection_runs WHERE endpoint = ? AND query = ? AND status NOT IN {_FINISHED} "
             "AND next_token IS NOT NULL ORDER BY id DESC LIMIT 1",
             (endpoint, query),
         ).fetchone()

@@ -85,7 +85,7 @@ class _RedactSecret(logging.Filter):
             message = record.getMessage()
         except Exception:  # a malformed record: drop its arguments rather than risk printing them
             message = str(record.msg)
-        clean = _BEARER_RE.sub(r"\1[REDACTED]", message.replace(self.secret, "[REDACTED]"))
+        clean = scrub(message)
         if clean != message or record.args:
             record.msg, record.args = clean, None
         return True
