@@ -124,3 +124,22 @@ def test_labels_follow_the_examples_files_own_delimiter_header_and_line_endings(
     assert len(added) == 2 and all(line.count("\t") == 2 for line in added)
     assert [line.split("\t")[1:] for line in added] == [["for_it", "en"], ["against_it", "en"]]
     assert load_examples(tiny_topic_dir / "examples.tsv").labels[-2:] == ["for_it", "against_it"]
+
+
+def test_a_group_just_added_to_the_topic_can_be_labeled_before_it_has_examples(tmp_path, tiny_topic_dir):
+    toml = tiny_topic_dir / "topic.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("[files]", """[[groups]]
+id = "unsure"
+name = "Unsure"
+color = "#999999"
+description = "Cannot say."
+[files]"""), encoding="utf-8")
+    store = stored(tmp_path, tiny_topic_dir)
+    with Store(store) as db:
+        session = LabelSession(load_topic(tiny_topic_dir), db, n=3)  # a model of the two groups with examples
+        assert "unsure" in session.groups
+        session.label("unsure")
+        session.label("unsure")
+        model = session.retrain()
+    assert rows(tiny_topic_dir / "examples.csv")[-1]["label"] == "unsure"
+    assert "unsure" in set(model.classes_)
